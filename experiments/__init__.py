@@ -1,0 +1,1 @@
+"""experiments package of mapper-gym."""
