@@ -1,0 +1,124 @@
+"""The ``mapper-gym`` command: a thin layer over the library.
+
+Subcommands report problems the way compilers do (``file:line:col: error: message``) and exit
+non-zero on error; they never print a Python traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mapper_gym.dsl.errors import Diagnostic, DSLError
+
+
+def _read(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    return Path(path).read_bytes()
+
+
+def _topology(machine: str, nodes: int | None):
+    """The machine the program is checked and loaded against (a machine preset)."""
+    from mapper_gym.machine import load_machine
+
+    return load_machine(machine, nodes=nodes)
+
+
+def _app_info(name: str | None):
+    if name is None:
+        return None
+    from benchmarks import get_app
+
+    return get_app(name).app_info()
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic], filename: str) -> None:
+    for diagnostic in diagnostics:
+        print(diagnostic.render(filename), file=sys.stderr)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Parse, check and load a program; print every finding."""
+    from mapper_gym.dsl.interpreter import load
+    from mapper_gym.dsl.pipeline import diagnose
+
+    try:
+        text = _read(args.file)
+    except OSError as error:
+        print(f"{args.file}: error: cannot read file: {error.strerror}", file=sys.stderr)
+        return 2
+    try:
+        topology = _topology(args.machine, args.nodes)
+        app = _app_info(args.app)
+    except (KeyError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    program, findings = diagnose(text, app, topology)
+    _print_diagnostics(findings, args.file)
+    errors = [d for d in findings if d.is_error]
+    if program is None or errors:
+        print(f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)", file=sys.stderr)
+        return 1
+    try:
+        loaded = load(program, topology)
+    except DSLError as error:
+        _print_diagnostics([error.diagnostic], args.file)
+        return 1
+    for line in loaded.output:
+        print(line)
+    warnings = len(findings)
+    print(
+        f"{args.file}: ok ({len(program.statements)} statements, {warnings} warning(s))",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    """Print the canonical form of a program (dsl.md §12)."""
+    from mapper_gym.dsl.parser import parse
+    from mapper_gym.dsl.printer import format_program
+
+    try:
+        text = _read(args.file)
+    except OSError as error:
+        print(f"{args.file}: error: cannot read file: {error.strerror}", file=sys.stderr)
+        return 2
+    try:
+        program = parse(text)
+    except DSLError as error:
+        _print_diagnostics([error.diagnostic], args.file)
+        return 1
+    sys.stdout.write(format_program(program))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mapper-gym", description="Mapping-DSL tools and mapper environments for Legion."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="check a mapping program, compiler style")
+    check.add_argument("file", help="DSL program file, or - for standard input")
+    check.add_argument("--app", help="application whose task and region names to check against")
+    check.add_argument("--machine", default="p100-node", help="machine preset (default p100-node)")
+    check.add_argument("--nodes", type=int, default=None, help="override the number of nodes")
+    check.set_defaults(handler=cmd_check)
+
+    fmt = sub.add_parser("fmt", help="print the canonical form of a mapping program")
+    fmt.add_argument("file", help="DSL program file, or - for standard input")
+    fmt.set_defaults(handler=cmd_fmt)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
