@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mapper_gym.dsl import ast
+from mapper_gym.dsl.parser import parse
 from mapper_gym.dsl.policy import (
     DEFAULT_LAYOUT,
     LayoutSpec,
@@ -319,3 +320,52 @@ def test_policy_tables_are_read_only() -> None:
         policy.task_kinds["x"] = ("GPU",)  # type: ignore[index]
     with pytest.raises(TypeError):
         policy.regions[("*", "*")]["OMP"] = ("SYSMEM",)  # type: ignore[index]
+
+
+# -- the same tables from program text ------------------------------------------------------
+
+STENCIL_TEXT = """\
+Task * GPU,CPU;
+Task init_grid,report CPU;
+Region * * CPU SOCKMEM,SYSMEM;
+Region * * GPU FBMEM;
+Region halo grid_ghost GPU ZCMEM,FBMEM;
+Region stencil2d 2 GPU ZCMEM;
+Layout * * * C_order;
+Layout saxpy coeffs FBMEM AOS Align==64;
+InstanceLimit reduce_step 2;
+CollectMemory halo grid_ghost;
+IndexTaskMap halo,stencil2d tiles;
+IndexTaskMap CPU first_cpu;
+SingleTaskMap reduce_step beside_parent;
+"""
+
+
+def test_parsed_stencil_policy_equals_the_hand_built_one() -> None:
+    policy, findings = build_policy(parse(STENCIL_TEXT))
+    assert findings == []
+    assert policy == stencil_policy()
+
+
+def test_parsed_program_section_6_3_examples() -> None:
+    policy, _ = build_policy(parse(STENCIL_TEXT))
+    assert policy.memory_candidates("halo", ["grid_ghost", "0"], "GPU") == (
+        "ZCMEM", "FBMEM", "FBMEM",
+    )
+    assert policy.memory_candidates("stencil2d", ["2"], "GPU")[0] == "ZCMEM"
+    assert policy.memory_candidates("stencil2d", ["2"], "CPU") == ("SOCKMEM", "SYSMEM")
+
+
+def test_parsed_first_wins_example_of_section_6_10() -> None:
+    policy, findings = build_policy(parse("IndexTaskMap halo tiles;\nIndexTaskMap halo other;\n"))
+    assert policy.index_map_function("halo", "GPU") == "tiles"
+    assert [(d.code, d.line, d.column) for d in findings] == [("W-DUP-KEY", 2, 1)]
+    assert "line 1" in findings[0].message
+
+
+def test_parsed_legacy_limit_and_no_align() -> None:
+    text = "InstanceLimit t * 3;\nLayout t 0 * AOS Align==64 No_Align C_order;\n"
+    policy, findings = build_policy(parse(text))
+    assert policy.instance_limit("t") == 3
+    assert [d.code for d in findings] == ["W-LEGACY-LIMIT"]
+    assert policy.resolved_layout("t", ["r", "0"], "FBMEM") == LayoutSpec(aos=True, c_order=True)
