@@ -271,10 +271,10 @@ class _Evaluator:
         return DSLError.make(self.phase, code, message, line, column, hint=hint, context=context)
 
     def tick(self, node: ast.Node) -> None:
-        """Count one step; E-LIMIT when the budget is exhausted."""
-        self.steps += 1
-        if self.steps > self.step_limit:
+        """Count one step; E-LIMIT (the step is not taken) when the budget is exhausted."""
+        if self.steps >= self.step_limit:
             raise self._limit(node)
+        self.steps += 1
 
     def _limit(self, node: ast.Node) -> DSLError:
         error = limit_error(self.phase, self.limit_what, self.limit_value, node.line, node.column)
@@ -284,9 +284,9 @@ class _Evaluator:
 
     def eval(self, node: ast.Node, env: dict[str, Value]) -> Value:
         """Evaluate an expression node; ``env`` holds the locals (and comprehension variables)."""
-        self.steps += 1
-        if self.steps > self.step_limit:
+        if self.steps >= self.step_limit:
             raise self._limit(node)
+        self.steps += 1
         self.last_node = node
         try:
             handler = _DISPATCH[type(node)]
@@ -342,9 +342,7 @@ class _Evaluator:
     def _comprehension(self, node: ast.TupleComp, env: dict[str, Value]) -> Value:
         source = as_tuple(self.eval(node.iterable, env))
         if source is None:
-            raise EvalError(
-                "E-COMP", "For-comprehension must itererate over TupleExpr or TupleInt"
-            )
+            raise EvalError("E-COMP", "For-comprehension must itererate over TupleExpr or TupleInt")
         var = node.var
         missing = object()
         saved = env.get(var, missing)
@@ -898,13 +896,19 @@ class LoadedProgram:
         statement = "IndexTaskMap" if task.index_launch else "SingleTaskMap"
         if definition is None:
             raise DSLError.make(
-                "map", "E-MAP-UNDEF", f"{statement}'s function undefined",
+                "map",
+                "E-MAP-UNDEF",
+                f"{statement}'s function undefined",
                 context={**context, "stack": []},
             )
         if not _is_entry_signature(definition):
             raise DSLError.make(
-                "map", "E-MAP-SIG", _entry_signature_message(task.index_launch),
-                definition.line, definition.column, context={**context, "stack": []},
+                "map",
+                "E-MAP-SIG",
+                _entry_signature_message(task.index_launch),
+                definition.line,
+                definition.column,
+                context={**context, "stack": []},
             )
         argument = TaskValue(task, "index" if task.index_launch else "single")
 

@@ -251,8 +251,8 @@ class MachineSpace:
     def _check_dim(self, op_name: str, dim: int) -> None:
         if not 0 <= dim < self.rank:
             raise EvalError(
-                "E-MSPACE", f"{op_name}'s arguments have exceeded the allowed dimensions: "
-                f"{self.rank - 1}"
+                "E-MSPACE",
+                f"{op_name}'s arguments have exceeded the allowed dimensions: {self.rank - 1}",
             )
 
     def _replace_dim(self, dim: int, factors: Sequence[int]) -> MachineSpace:

@@ -16,8 +16,16 @@ from mapper_gym.dsl.values import EvalError
 
 @pytest.mark.parametrize(
     ("n", "factors"),
-    [(1, []), (2, [2]), (12, [2, 2, 3]), (97, [97]), (360, [2, 2, 2, 3, 3, 5]),
-     (1_048_576, [2] * 20), (1_000_003, [1_000_003]), (999_983 * 2, [2, 999_983])],
+    [
+        (1, []),
+        (2, [2]),
+        (12, [2, 2, 3]),
+        (97, [97]),
+        (360, [2, 2, 2, 3, 3, 5]),
+        (1_048_576, [2] * 20),
+        (1_000_003, [1_000_003]),
+        (999_983 * 2, [2, 999_983]),
+    ],
 )
 def test_prime_factors(n, factors):
     assert factorize.prime_factors(n) == factors
@@ -33,8 +41,16 @@ def test_prime_factors_multiply_back(n):
 
 @pytest.mark.parametrize(
     ("size", "parts", "expected"),
-    [(6, 2, (3, 2)), (8, 2, (4, 2)), (12, 2, (6, 2)), (12, 3, (3, 2, 2)), (30, 3, (5, 3, 2)),
-     (7, 3, (7, 1, 1)), (12, 1, (12,)), (1, 4, (1, 1, 1, 1))],
+    [
+        (6, 2, (3, 2)),
+        (8, 2, (4, 2)),
+        (12, 2, (6, 2)),
+        (12, 3, (3, 2, 2)),
+        (30, 3, (5, 3, 2)),
+        (7, 3, (7, 1, 1)),
+        (12, 1, (12,)),
+        (1, 4, (1, 1, 1, 1)),
+    ],
 )
 def test_balance_split_table(size, parts, expected):
     assert factorize.balance_split(size, parts) == expected
@@ -104,8 +120,10 @@ def enumeration_order(size: int, parts: int) -> list[tuple[int, ...]]:
     order = []
     for combo in itertools.product(*lists):
         order.append(
-            tuple(math.prod(q ** spread[i] for q, spread in zip(primes, combo, strict=True))
-                  for i in range(parts))
+            tuple(
+                math.prod(q ** spread[i] for q, spread in zip(primes, combo, strict=True))
+                for i in range(parts)
+            )
         )
     return order
 

@@ -102,9 +102,7 @@ def test_split(g):
     fails(lambda: g.split(1, 0), "E-MSPACE", "Split's factor must be positive: 0")
     fails(lambda: g.split(1, -2), "E-MSPACE", "Split's factor must be positive: -2")
     fails(lambda: g.split(2, 2), "E-MSPACE", dims("Split", 1))
-    fails(
-        lambda: g.split(-1, 2), "E-MSPACE", dims("Split", 1)
-    )
+    fails(lambda: g.split(-1, 2), "E-MSPACE", dims("Split", 1))
 
 
 def test_merge_both_orders(g):
@@ -309,8 +307,18 @@ def test_section_8_11_b_points(g):
     for point in range(10):
         k = point % workers.volume
         placed.append(at(workers, k % workers.size[0], k // workers.size[0]))
-    assert placed == [(0, 1), (1, 1), (2, 1), (0, 2), (1, 2), (2, 2), (0, 3), (1, 3), (2, 3),
-                      (0, 1)]
+    assert placed == [
+        (0, 1),
+        (1, 1),
+        (2, 1),
+        (0, 2),
+        (1, 2),
+        (2, 2),
+        (0, 3),
+        (1, 3),
+        (2, 3),
+        (0, 1),
+    ]
 
 
 def test_section_8_11_c_forward(g):
@@ -342,8 +350,16 @@ def test_forward_above_a_slice_and_outside_the_base(g):
 
 # -- properties --------------------------------------------------------------------------------
 
-OPERATIONS = ["split", "merge", "swap", "slice", "reverse", "balance_split", "auto_split",
-              "greedy_split"]
+OPERATIONS = [
+    "split",
+    "merge",
+    "swap",
+    "slice",
+    "reverse",
+    "balance_split",
+    "auto_split",
+    "greedy_split",
+]
 
 
 @st.composite
