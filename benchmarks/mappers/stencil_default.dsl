@@ -1,5 +1,5 @@
 # Stencil, Legion's default mapper.
-# The default mapper prefers a GPU variant when the node has GPUs, then OpenMP, then CPU; every
+# The default mapper prefers a GPU variant when the node has GPUs, then CPU (these Regent machines have no OpenMP processors); every
 # other decision (memories, layouts, index-launch placement, single-task placement) is left to
 # the default policy by saying nothing about it.
-Task * GPU,OMP,CPU;
+Task * GPU,CPU;
