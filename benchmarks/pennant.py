@@ -380,7 +380,7 @@ def build(machine: MachineShape, preset: str = "A", **overrides: int) -> AppMode
             out.append(b.index_launch(
                 name, dom, lambda pt, part=part: [b.sub(part, pt)] * n,
                 lambda pt, part=part: simple_work(groups, point_size, points_in(part, pt)),
-                names=(arg[2],) * n,
+                requirements=tuple(_requirements(arg, groups)),
                 uses_futures=("dt",) if name in USES_DT else (),
                 label=f"{name}[{part}]"))
         return out

@@ -23,7 +23,9 @@ derived (apps.md §0.5), never scripted:
 - a RED requirement writes into a fresh reduction instance in M; contributions are folded into a
   valid copy before the next reader or writer of those pieces (reductions with the same operator
   commute with each other);
-- ``NONE`` ("bounds only") requirements carry no data and need no instance.
+- ``NONE`` ("bounds only") requirements carry no data and need no instance;
+- data that was never written nor filled has no valid copy anywhere: a reader gets a fresh
+  (uninitialised) instance without any copy (Regent regions start uninitialised).
 
 A partition (:class:`Partition`) is only a named list of subregions, each a set of piece ids of
 its region. Aliased partitions (ghosts, halos, shared boundary points) simply share pieces.
@@ -293,10 +295,12 @@ class Requirement:
     """One region requirement of a task, as a mapping program sees it.
 
     ``names`` are the candidate semantic names (dsl.md §6.3) in order: the region's own name,
-    its partition's, its parent region's; the position (``"3"``) is implicit. A launch may
-    override them (:attr:`Launch.names`), e.g. Pennant's second launch of point tasks over
-    ``rp_all_shared_p``. ``region`` is the logical region whose pieces the launches name.
-    ``partition`` is informational (where the subregions usually come from).
+    its partition's, its parent region's; the position (``"3"``) is implicit. ``region`` is the
+    logical region whose pieces the launches name. ``partition`` is informational (where the
+    subregions come from). A launch may replace the whole list (:attr:`Launch.requirements`),
+    keeping its length: Pennant's second launch of point tasks is over ``rp_all_shared_p``;
+    DISTAL's ``taco_fill`` is launched on A, B and C, its ``task_1`` WO before and RO inside
+    the timed window.
     """
 
     region: str
@@ -446,18 +450,19 @@ class Launch:
     Compared and hashed by identity. The same Launch object stands for that launch in every
     iteration (the iteration is replayed), so key per-iteration state on (iteration, launch).
 
-    ``names[i]``: candidate semantic names of requirement ``i`` for this launch (defaults to the
-    task's). ``same_address_space``: the generated code asks that all points stay on the
-    launching node. ``future``/``future_redop``: the launch returns a value reduced over its
-    points under this name; ``uses_futures``: names of futures it waits for (the most recent
-    value produced before it). ``blocks_parent``: the parent task waits for this launch to finish
-    before it issues anything else. ``label`` is for logs only.
+    ``requirements``: this launch's requirement list when it differs from the task's declared
+    one (same length; use :meth:`AppModel.requirements_of`). ``same_address_space``: the
+    generated code asks that all points stay on the launching node. ``future`` /
+    ``future_redop``: the launch returns a value reduced over its points under this name;
+    ``uses_futures``: names of futures it waits for (the most recent value produced before it).
+    ``blocks_parent``: the parent task waits for this launch to finish before it issues anything
+    else. ``label`` is for logs only.
     """
 
     task: str
     domain: tuple[int, ...] | None
     points: tuple[PointTask, ...]
-    names: tuple[tuple[str, ...], ...] = ()
+    requirements: tuple[Requirement, ...] = ()
     same_address_space: bool = False
     future: str | None = None
     future_redop: str | None = None
@@ -616,11 +621,13 @@ class AppModel:
                 return t
         raise KeyError(f"{self.name} has no task {name}")
 
+    def requirements_of(self, launch: Launch) -> tuple[Requirement, ...]:
+        """The requirement list of ``launch``: its own, or its task's declared one."""
+        return launch.requirements or self.task(launch.task).requirements
+
     def names_of(self, launch: Launch) -> tuple[tuple[str, ...], ...]:
         """Candidate semantic names of each requirement of ``launch`` (positions excluded)."""
-        if launch.names:
-            return launch.names
-        return tuple(req.names for req in self.task(launch.task).requirements)
+        return tuple(req.names for req in self.requirements_of(launch))
 
     # -- traversal -----------------------------------------------------------------------------
 
@@ -676,21 +683,24 @@ class AppModel:
 
     def app_info(self) -> AppInfo:
         """Task and region names for the DSL checker and the agents (mapper_gym.dsl.context)."""
-        shapes = self.launch_shapes()
+        shapes: dict[str, list[tuple[int, ...] | None]] = {}
+        names: dict[str, list[list[str]]] = {
+            t.name: [list(r.names) for r in t.requirements] for t in self.tasks
+        }
+        for launch, _ in self.walk(self.all_steps()):
+            seen = shapes.setdefault(launch.task, [])
+            if launch.domain not in seen:
+                seen.append(launch.domain)
+            if launch.requirements:
+                for i, cands in enumerate(self.names_of(launch)):
+                    known = names[launch.task][i]
+                    known.extend(n for n in cands if n not in known)
         infos = []
         for task in self.tasks:
-            names: list[list[str]] = [list(r.names) for r in task.requirements]
-            for launch, _ in self.walk(self.all_steps()):
-                if launch.task != task.name:
-                    continue
-                for i, cands in enumerate(self.names_of(launch)):
-                    for n in cands:
-                        if n not in names[i]:
-                            names[i].append(n)
             launched = shapes.get(task.name, [])
             infos.append(TaskInfo(
                 name=task.name,
-                regions=tuple(tuple(n) for n in names),
+                regions=tuple(tuple(n) for n in names[task.name]),
                 index_launch=any(d is not None for d in launched),
                 single_launch=any(d is None for d in launched),
                 variants=task.variants,
@@ -704,6 +714,13 @@ class AppModel:
         shapes = self.launch_shapes()
         tasks = []
         info = {t.name: t for t in self.app_info().tasks}
+        privileges: dict[tuple[str, int], list[str]] = {}
+        for launch, _ in self.walk(self.all_steps()):
+            for i, r in enumerate(self.requirements_of(launch)):
+                seen = privileges.setdefault((launch.task, i), [])
+                text = r.privilege.value + (r.redop or "")
+                if text not in seen:
+                    seen.append(text)
         for task in self.tasks:
             tasks.append({
                 "name": task.name,
@@ -719,7 +736,8 @@ class AppModel:
                         "region": r.region,
                         "partition": r.partition,
                         "fields": list(r.fields),
-                        "privilege": r.privilege.value + (r.redop or ""),
+                        "privilege": "|".join(privileges.get(
+                            (task.name, i), [r.privilege.value + (r.redop or "")])),
                     }
                     for i, r in enumerate(task.requirements)
                 ],
@@ -924,8 +942,15 @@ def _validate(app: AppModel) -> None:
             errors.append(f"launch of unknown task {launch.task}")
             continue
         nreq = len(task.requirements)
-        if launch.names and len(launch.names) != nreq:
-            errors.append(f"launch of {task.name}: names for {len(launch.names)} of {nreq}")
+        reqs = app.requirements_of(launch)
+        if len(reqs) != nreq:
+            errors.append(f"launch of {task.name}: {len(reqs)} requirements, task has {nreq}")
+            continue
+        for i, req in enumerate(launch.requirements):
+            if req.region not in regions:
+                errors.append(f"launch of {task.name} requirement {i}: unknown region")
+            elif any(f not in regions[req.region].field_names() for f in req.fields):
+                errors.append(f"launch of {task.name} requirement {i}: unknown field")
         if launch.domain is None:
             if len(launch.points) != 1 or launch.points[0].point != ():
                 errors.append(f"single launch of {task.name} must have one point ()")
@@ -939,7 +964,7 @@ def _validate(app: AppModel) -> None:
                 errors.append(f"point {pt.point} of {task.name}: {len(pt.pieces)} piece lists "
                               f"for {nreq} requirements")
                 continue
-            for req, ids in zip(task.requirements, pt.pieces, strict=True):
+            for req, ids in zip(reqs, pt.pieces, strict=True):
                 n = len(regions[req.region].pieces) if req.region in regions else 0
                 if any(not 0 <= i < n for i in ids):
                     errors.append(f"point {pt.point} of {task.name}: pieces outside "

@@ -32,11 +32,12 @@ def check_requirements(app: AppModel) -> None:
         assert len(app.names_of(launch)) == len(task.requirements)
         for pt in launch.points:
             assert len(pt.pieces) == len(task.requirements)
-            for req, ids in zip(task.requirements, pt.pieces, strict=True):
+            reqs = app.requirements_of(launch)
+            for req, ids in zip(reqs, pt.pieces, strict=True):
                 assert all(0 <= i < len(app.region(req.region).pieces) for i in ids)
                 assert list(ids) == sorted(set(ids))
             if pt.work is not None and pt.work.accesses:
-                for req, acc in zip(task.requirements, pt.work.accesses, strict=True):
+                for req, acc in zip(reqs, pt.work.accesses, strict=True):
                     if req.privilege is Privilege.NONE:
                         assert acc == ()
                     for a in acc:
