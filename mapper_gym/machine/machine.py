@@ -158,10 +158,13 @@ class Machine:
         address space, and the processor has affinity to it. Nodes are alike, so node 0 answers
         for all. ``VIRTUAL`` is not a memory and is never usable here.
         """
-        return any(
-            self.best_memory(proc, mem_kind) is not None
-            for proc in self._procs_by.get((proc_kind, 0), ())
-        )
+        key = ("can_use", proc_kind, mem_kind)
+        if key not in self._cache:
+            self._cache[key] = any(
+                self.best_memory(proc, mem_kind) is not None
+                for proc in self._procs_by.get((proc_kind, 0), ())
+            )
+        return self._cache[key]  # type: ignore[return-value]
 
     # ----------------------------------------------------------------------------------------
     # Lookups

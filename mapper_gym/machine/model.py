@@ -398,7 +398,7 @@ class LegionSettings:
 
     def to_flags(self) -> tuple[str, ...]:
         """The command-line flags that reproduce these settings on a real Legion run."""
-        pairs = [
+        pairs: list[tuple[str, int | None]] = [
             ("-ll:cpu", self.cpu),
             ("-ll:gpu", self.gpu),
             ("-ll:ocpu", self.omp),
@@ -413,13 +413,14 @@ class LegionSettings:
             ("-ll:zsize", self.zsize),
             ("-ll:rsize", self.rsize),
             ("-ll:nsize", self.nsize),
-            ("-ll:ncsize", self.effective_ncsize),
+            ("-ll:ncsize", self.ncsize),  # omitted when None: Realm's default (= nsize)
             ("-ll:ib_zsize", self.ib_zsize),
             ("-ll:ib_fsize", self.ib_fsize),
         ]
         flags: list[str] = []
         for flag, value in pairs:
-            flags.extend((flag, str(value)))
+            if value is not None:
+                flags.extend((flag, str(value)))
         return tuple(flags)
 
 
