@@ -163,6 +163,9 @@ def load_layers(name_or_path: str | Path) -> tuple[dict[str, Any], Path]:
     for _, tree in reversed(chain):
         merged = merge(merged, tree)
     merged.pop("extends", None)
+    if "name" not in chain[0][1].get("machine", {}):
+        # a file that extends a preset without naming itself must not pass for that preset
+        merged.setdefault("machine", {})["name"] = path.stem
     return merged, path
 
 

@@ -216,3 +216,4 @@ def test_a_file_extending_a_preset_recalibrates_the_model(tmp_path):
     assert path.latency == pytest.approx(8e-6 + m.hardware.host.inter_socket_latency)
     assert m.source("gpu.host_link.gbs").note == "calibrated pinned copies"
     assert m != base and m.fingerprint != base.fingerprint
+    assert m.name == "p100-calibrated"  # named after its file, not after the preset it extends
