@@ -122,32 +122,55 @@ def auto_split(
 
 @lru_cache(maxsize=4096)
 def _auto_split_search(size: int, extents: tuple[int, ...]) -> tuple[int, ...]:
-    """Exhaustive search (memoised: the answer depends only on the arguments)."""
+    """Search of §8.10 (memoised: the answer depends only on the arguments).
+
+    A depth-first walk over (prime, position) choices visits the candidates exactly in the
+    enumeration order of §8.10 step 2: the largest prime's exponent spread is chosen first,
+    each spread position by position in increasing lexicographic order. The cost
+    ``Σ b_i·w_i`` (``w_i = lcm(L) / L_i``) is updated incrementally, and a subtree is skipped
+    when a lower bound of its costs is not *strictly* below the best cost so far: such a subtree
+    cannot hold the first minimal candidate, so the result equals plain enumeration's.
+
+    Lower bound: multiplying the partial factors by the remaining primes adds at least
+    ``min_j(b_j·w_j) · Σ (p − 1)`` over the remaining primes (with repetition), because
+    ``r − 1 ≥ Σ (p − 1)`` over the prime factors p of any integer ``r ≥ 1``.
+    """
     parts = len(extents)
     denominator = math.lcm(*extents)
-    weights = [denominator // extent for extent in extents]  # cost(b) = Σ b_i·w_i / lcm
-    per_prime = [
-        [tuple(prime**e for e in spread) for spread in exponent_spreads(exponent, parts)]
-        for prime, exponent in sorted(prime_exponents(size).items(), reverse=True)
-    ]
+    weights = [denominator // extent for extent in extents]
+    primes = sorted(prime_exponents(size).items(), reverse=True)  # largest prime first
+    slack_after = [sum((q - 1) * a for q, a in primes[level + 1 :]) for level in range(len(primes))]
+    factors = [1] * parts
     best_cost: int | None = None
-    best: tuple[int, ...] | None = None
+    best: tuple[int, ...] = tuple(factors)
 
-    def search(level: int, partial: list[int]) -> None:
+    def visit(level: int, position: int, remaining: int, cost: int) -> None:
         nonlocal best_cost, best
-        if level == len(per_prime) - 1:
-            scaled = [p * w for p, w in zip(partial, weights, strict=True)]
-            for vector in per_prime[level]:
-                cost = sum(s * v for s, v in zip(scaled, vector, strict=True))
-                if best_cost is None or cost < best_cost:
-                    best_cost = cost
-                    best = tuple(p * v for p, v in zip(partial, vector, strict=True))
+        if level == len(primes):
+            if best_cost is None or cost < best_cost:
+                best_cost, best = cost, tuple(factors)
             return
-        for vector in per_prime[level]:
-            search(level + 1, [p * v for p, v in zip(partial, vector, strict=True)])
+        prime = primes[level][0]
+        if best_cost is not None:
+            slack = remaining * (prime - 1) + slack_after[level]
+            cheapest = min(b * w for b, w in zip(factors, weights, strict=True))
+            if cost + cheapest * slack >= best_cost:
+                return
+        last = position == parts - 1
+        for exponent in (remaining,) if last else range(remaining + 1):
+            old = factors[position]
+            power = prime**exponent
+            factors[position] = old * power
+            new_cost = cost + old * weights[position] * (power - 1)
+            if last:
+                following = primes[level + 1][1] if level + 1 < len(primes) else 0
+                visit(level + 1, 0, following, new_cost)
+            else:
+                visit(level, position + 1, remaining - exponent, new_cost)
+            factors[position] = old
 
-    search(0, [1] * parts)
-    assert best is not None and best_cost is not None
+    visit(0, 0, primes[0][1], sum(weights))
+    assert best_cost is not None
     greedy = greedy_split(size, extents)
     if sum(b * w for b, w in zip(greedy, weights, strict=True)) == best_cost:
         return greedy

@@ -867,8 +867,11 @@ class LoadedProgram:
         Returns the point or point-set chosen (in base coordinates, tagged with the kind).
         Raises DSLError(kind="map"), with ``context`` = task, point and call stack.
         """
-        key = (func, task, kind)
-        cached = self._entry_cache.get(key)
+        key: tuple[str, TaskRef, str] | None = (func, task, kind)
+        try:
+            cached = self._entry_cache.get(key)  # type: ignore[arg-type]
+        except TypeError:  # a host passed lists instead of tuples: evaluate, do not cache
+            cached, key = None, None
         if cached is not None:
             if isinstance(cached, DSLError):
                 raise cached
@@ -881,8 +884,8 @@ class LoadedProgram:
         self._remember(key, result)
         return result
 
-    def _remember(self, key: tuple[str, TaskRef, str], outcome: Value | DSLError) -> None:
-        if len(self._entry_cache) < MAX_CACHED_ENTRIES:
+    def _remember(self, key: tuple[str, TaskRef, str] | None, outcome: Value | DSLError) -> None:
+        if key is not None and len(self._entry_cache) < MAX_CACHED_ENTRIES:
             self._entry_cache[key] = outcome
 
     def _evaluate_entry(self, func: str, task: TaskRef, kind: str) -> Point | PointSet:

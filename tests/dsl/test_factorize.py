@@ -196,3 +196,15 @@ def test_candidate_count_and_limit():
 
 def test_auto_split_of_one():
     assert factorize.auto_split(1, (5, 7, 9)) == (1, 1, 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 5000),
+    st.lists(st.integers(1, 40), min_size=1, max_size=5).map(tuple),
+)
+def test_pruned_search_equals_plain_enumeration(size, extents):
+    """The branch-and-bound search returns what full enumeration in §8.10 order returns."""
+    if factorize.auto_split_candidate_count(size, len(extents)) > 3000:
+        return
+    assert factorize.auto_split(size, extents) == reference_auto_split(size, extents)
