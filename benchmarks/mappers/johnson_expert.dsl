@@ -1,0 +1,48 @@
+# Johnson, expert policy (apps.md §4.3).
+# Written for one rank per GPU; with one process driving several GPUs the same ideas apply to
+# the flattened list of all GPUs, which is what these functions index.
+Task * GPU,OMP,CPU;
+
+# Any processor: socket memory first, then system memory. GPUs: framebuffer, then zero-copy.
+Region * * * SOCKMEM,SYSMEM;
+Region * * GPU FBMEM,ZCMEM;
+
+# Row-major (C order) SOA instances everywhere: the cuBLAS leaf requires C order.
+Layout * * * SOA C_order;
+
+CollectMemory task_4 *;
+
+gpus = Machine(GPU);
+omps = Machine(OMP);
+flat = gpus.merge(0, 1);
+flat_omp = omps.merge(0, 1);
+
+# Placement and fill: linearise the 3-D point and deal the blocks cyclically over all ranks.
+def cyclic_gpu(Task t) {
+    p = t.ipoint;
+    s = t.ispace;
+    return flat[(p[0] + s[0] * (p[1] + s[1] * p[2])) % flat.size[0]];
+}
+
+def cyclic_omp(Task t) {
+    p = t.ipoint;
+    s = t.ispace;
+    return flat_omp[(p[0] + s[0] * (p[1] + s[1] * p[2])) % flat_omp.size[0]];
+}
+
+# task_4: factor the ranks into a 3-D grid shaped like the launch (communication-minimising)
+# and give each rank a contiguous 3-D block of points.
+def block3d_gpu(Task t) {
+    grid = flat.auto_split(0, t.ispace);
+    return grid[*(t.ipoint * grid.size / t.ispace)];
+}
+
+# init_cublas: one point per rank.
+def per_gpu(Task t) {
+    return flat[t.ipoint[0] % flat.size[0]];
+}
+
+IndexTaskMap task_1,task_2,task_3,taco_fill cyclic_gpu;
+IndexTaskMap task_4 block3d_gpu;
+IndexTaskMap init_cublas per_gpu;
+IndexTaskMap taco_validate cyclic_omp;

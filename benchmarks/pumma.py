@@ -1,0 +1,23 @@
+"""PUMMA (DISTAL), apps.md §4.2: node (i, j) uses k block (i + s) mod gx at outer step s (the
+same block for a whole node row: a row broadcast of B, C shifted along columns) and k half t."""
+
+from __future__ import annotations
+
+from mapper_gym.appmodel import AppModel, MachineShape
+
+from . import distal
+
+NAME = "PUMMA"
+PRESETS = distal.PRESETS
+
+
+def parameters(machine: MachineShape, preset: str = "A", **overrides: int) -> dict[str, int]:
+    """``n, gx, gy``: gx = √N (perfect square) or the largest divisor g with g² ≤ N/2."""
+    return distal.parameters_2d(NAME, machine, preset, gy_by_rule=False, overrides=overrides)
+
+
+def build(machine: MachineShape, preset: str = "A", **overrides: int) -> AppModel:
+    p = parameters(machine, preset, **overrides)
+    return distal.build_2d(NAME, machine, preset, p,
+                           k_block=lambda i, j, s, g: (i + s) % g,
+                           k_half=lambda a, b, t, h: t)
