@@ -727,8 +727,8 @@ class AppModel:
                 "variants": list(task.variants),
                 "inner": task.inner,
                 "replicable": task.replicable,
-                "launches": [list(d) if d is not None else "single"
-                             for d in shapes.get(task.name, [])],
+                "launches": (["top-level"] if task.name == self.top_task else [])
+                + [list(d) if d is not None else "single" for d in shapes.get(task.name, [])],
                 "requirements": [
                     {
                         "index": i,
@@ -775,7 +775,7 @@ class AppModel:
         for t in d["tasks"]:
             kind = "inner" if t["inner"] else "leaf"
             launches = ", ".join(
-                "single" if s == "single" else "index " + "x".join(map(str, s))
+                s if isinstance(s, str) else "index " + "x".join(map(str, s))
                 for s in t["launches"]
             ) or "not launched"
             lines.append(f"task {t['name']} [{kind}; variants {','.join(t['variants'])}; "
@@ -875,11 +875,6 @@ class PieceGrid:
         for cell in itertools.product(*reversed(spans)):
             ids.append(linearize(tuple(reversed(cell)), cells))
         return tuple(sorted(ids))
-
-
-def format_c(spec: str, value: float) -> str:
-    """``printf``-style formatting of one number (``"%7.3f"``, ``"%.6e"``, ``"%lf"``)."""
-    return (spec.replace("%l", "%")) % value
 
 
 def _validate(app: AppModel) -> None:
