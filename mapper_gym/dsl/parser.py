@@ -21,6 +21,7 @@ several are exceeded, the one at the earliest position is reported.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -206,7 +207,7 @@ class _LexicalLimits:
                 if len(significant) > _MAX_INT_DIGITS or (
                     len(significant) == _MAX_INT_DIGITS and int(significant) > MAX_INT
                 ):
-                    raise _lexical_error(
+                    raise _source_error(
                         "E-LEX-INT", f"Integer constant too large: {token}",
                         token.line, token.column,
                     )
@@ -502,10 +503,10 @@ def token_display_name(terminal: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _lexical_error(
+def _source_error(
     code: str, message: str, line: int, column: int, hint: str | None = None
 ) -> DSLError:
-    """A lexical or syntax error; ``raw`` is the original tools' ``Error at line N:`` form."""
+    """A lexical or syntax error, whose ``raw`` is the original ``Error at line N:`` form."""
     return DSLError.make(
         "parse", code, message, line, column, hint=hint,
         raw=f"Error at line {line}:\n\t{message}",
@@ -532,7 +533,7 @@ _CHARACTER_HINTS: dict[str, str] = {
 def _character_error(text: str, error: UnexpectedCharacters) -> DSLError:
     char = text[error.pos_in_stream]
     if char == '"':
-        return _lexical_error(
+        return _source_error(
             "E-LEX-STRING", "Unterminate string constant", error.line, error.column,
             hint='a string constant must end with `"` on the same line',
         )
@@ -545,7 +546,7 @@ def _character_error(text: str, error: UnexpectedCharacters) -> DSLError:
             "non-ASCII characters may appear only in comments and strings"
             if ord(char) > 127 else None
         )
-    return _lexical_error(
+    return _source_error(
         "E-LEX-CHAR", f"Unrecognized character: {shown}", error.line, error.column, hint=hint
     )
 
@@ -566,15 +567,24 @@ def _flatten_tokens(values: list[Any]) -> list[Token]:
 
 
 def _open_statement(values: list[Any]) -> list[Token]:
-    """Tokens of the statement being parsed when the error struck (finished ones are nodes)."""
+    """Tokens of the statement being parsed when the error struck.
+
+    Finished statements are AST nodes on the value stack, so the open statement starts at the
+    last statement keyword left as a token (``Task`` counts unless it is a parameter type,
+    i.e. follows ``(`` or ``,``).
+    """
     tokens = _flatten_tokens(values)
     for i in range(len(tokens) - 1, -1, -1):
-        if tokens[i].type in _STATEMENT_KEYWORD_TYPES and tokens[i].type != "TASK":
-            return tokens[i:]
-        if tokens[i].type == "TASK" and (i == 0 or (tokens[i - 1].type != "LPAR"
-                                         and tokens[i - 1].type != "COMMA")):
-            return tokens[i:]
+        kind = tokens[i].type
+        if kind not in _STATEMENT_KEYWORD_TYPES:
+            continue
+        if kind == "TASK" and i > 0 and tokens[i - 1].type in ("LPAR", "COMMA"):
+            continue
+        return tokens[i:]
     return tokens
+
+
+_FOLLOWING_NAME = re.compile(r"[ \t]*([_a-zA-Z][_a-zA-Z0-9]*)")
 
 
 def _syntax_hint(
@@ -589,12 +599,8 @@ def _syntax_hint(
     if unexpected == "COLON" and expected == {"LBRACE"}:
         return "function bodies are braces: `def f(Task t) { ...; }`; no colon"
     if unexpected == "BANG":
-        operand = "y"
-        rest = text[error.token.end_pos:].lstrip(" \t")
-        name = rest[: len(rest) - len(rest.lstrip("_abcdefghijklmnopqrstuvwxyz"
-                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))]
-        if name and not name[0].isdigit():
-            operand = name
+        following = _FOLLOWING_NAME.match(text, error.token.end_pos)
+        operand = following.group(1) if following else "<expression>"
         return f"there is no `!`; use `{operand} == False`"
     if (
         expected == {"LPAR"}
@@ -615,7 +621,7 @@ def _syntax_hint(
         )
     if unexpected == "IDENT" and "INT_TYPE" in expected:
         return f"parameters need a type: `Task {error.token}`"
-    if opener == "LAYOUT" and unexpected in _PROC_KIND_TYPES and "FBMEM" in expected:
+    if opener == "LAYOUT" and "FBMEM" in expected:
         return "the third field of Layout is a memory kind or `*`"
     if opener == "REGION" and "CPU" in expected and "FBMEM" not in expected:
         return "the third field of Region is a processor kind or `*`"
@@ -647,7 +653,7 @@ def _syntax_error(text: str, error: UnexpectedToken, session: _Session) -> DSLEr
         )
         message += ", expecting " + " or ".join(names)
     hint = _syntax_hint(text, error, expected, session)
-    return _lexical_error("E-SYNTAX", message, line, column, hint=hint)
+    return _source_error("E-SYNTAX", message, line, column, hint=hint)
 
 
 def _internal_error(session: _Session | None) -> DSLError:
@@ -664,20 +670,21 @@ def _internal_error(session: _Session | None) -> DSLError:
 def _decode(source: str | bytes | bytearray | memoryview) -> str:
     """Check the byte-size limit and UTF-8 validity; return the text."""
     if isinstance(source, str):
-        if source.isascii():
-            size = len(source)
-        else:
-            try:
-                size = len(source.encode("utf-8"))
-            except UnicodeEncodeError as bad:  # lone surrogates cannot be UTF-8
-                line, column = _position_of_offset(source, bad.start)
-                raise _lexical_error(
-                    "E-LEX-UTF8", "Input is not valid UTF-8", line, column
-                ) from None
+        ascii_only = source.isascii()
+        # surrogatepass: a lone surrogate counts as the 3 bytes it would take in a file.
+        size = len(source) if ascii_only else len(source.encode("utf-8", "surrogatepass"))
         if size > MAX_PROGRAM_BYTES:
             prefix = source.encode("utf-8", "surrogatepass")[:MAX_PROGRAM_BYTES]
             line, column = _end_position(prefix.decode("utf-8", "ignore"))
             raise limit_error("parse", "program text bytes", MAX_PROGRAM_BYTES, line, column)
+        if not ascii_only:
+            try:
+                source.encode("utf-8")
+            except UnicodeEncodeError as bad:  # lone surrogates cannot be UTF-8
+                line, column = _position_of_offset(source, bad.start)
+                raise _source_error(
+                    "E-LEX-UTF8", "Input is not valid UTF-8", line, column
+                ) from None
         return source
     data = bytes(source)
     if len(data) > MAX_PROGRAM_BYTES:
@@ -687,7 +694,7 @@ def _decode(source: str | bytes | bytearray | memoryview) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as bad:
         line, column = _end_position(data[: bad.start].decode("utf-8", "ignore"))
-        raise _lexical_error("E-LEX-UTF8", "Input is not valid UTF-8", line, column) from None
+        raise _source_error("E-LEX-UTF8", "Input is not valid UTF-8", line, column) from None
 
 
 def parse(source: str | bytes) -> ast.Program:
@@ -700,10 +707,12 @@ def parse(source: str | bytes) -> ast.Program:
     """
     if not isinstance(source, str | bytes | bytearray | memoryview):
         raise TypeError(f"parse() needs str or bytes, not {type(source).__name__}")
+    # Outside the safety net on purpose: a grammar that does not build is a broken install
+    # (for example interegular missing for strict mode), not a property of the input.
+    parser = _parser()
     session: _Session | None = None
     try:
         text = _decode(source)
-        parser = _parser()
         session = _Session()
         _STATE.session = session
         try:
@@ -714,7 +723,7 @@ def parse(source: str | bytes) -> ast.Program:
             raise _syntax_error(text, error, session) from None
         except UnexpectedInput as error:  # any other lark complaint: still a syntax error
             line, column = getattr(error, "line", 0) or 0, getattr(error, "column", 0) or 0
-            raise _lexical_error("E-SYNTAX", "Syntax error", line, column) from None
+            raise _source_error("E-SYNTAX", "Syntax error", line, column) from None
         if session.violations:
             line, column, what, limit = min(session.violations)
             raise limit_error("parse", what, limit, line, column)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from mapper_gym.dsl import ast
@@ -807,6 +809,21 @@ def test_parser_is_reusable_after_errors() -> None:
     for text in ("x = (", "x = @", "x = " + "-" * 100 + "1;", "Task 0 GPU;"):
         parse_error(text)
     assert parse("x = 1;") == ast.Program((ast.Assign("x", n(1)),))
+
+
+def test_concurrent_parses_do_not_share_state() -> None:
+    """Per-parse state lives in a thread-local; results must not leak between threads."""
+    texts = [SECTION_6_EXAMPLE, SECTION_8_11_B, "x = " + "-" * 70 + "1;", "Task 0 GPU;"] * 8
+
+    def outcome(text: str) -> object:
+        try:
+            return parse(text)
+        except DSLError as error:
+            return (error.code, error.message, error.line, error.column)
+
+    expected = [outcome(text) for text in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(outcome, texts)) == expected
 
 
 @pytest.mark.parametrize("snippet", EXPRESSION_SNIPPETS)
