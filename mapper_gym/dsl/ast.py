@@ -35,7 +35,9 @@ METHOD_ARITY: dict[str, int] = {
     "split": 2, "merge": 2, "swap": 2, "balance_split": 2, "auto_split": 2,
     "greedy_split": 2, "slice": 3, "reverse": 1, "processor": 1,
 }
-BINARY_OPS: tuple[str, ...] = ("||", "&&", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%")
+BINARY_OPS: tuple[str, ...] = (
+    "||", "&&", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%",
+)
 ALIGN_OPS: tuple[str, ...] = ("==", "!=", "<", "<=", ">", ">=")
 
 
@@ -140,7 +142,7 @@ class Slice(Node):
 
 @dataclass(frozen=True)
 class Attr(Node):
-    """A property: ``target.size`` / ``.len`` / ``.volume`` / ``.ipoint`` / ``.ispace`` / ``.parent``."""
+    """A property: ``.size``, ``.len``, ``.volume``, ``.ipoint``, ``.ispace`` or ``.parent``."""
 
     target: Expr
     name: str

@@ -47,12 +47,7 @@ def diagnose(
         program = parse(text)
     except DSLError as error:
         return None, [error.diagnostic]
-    _, policy_findings = build_policy(program)
-    findings = list(check(program, app, topology))
-    seen = set(findings)
-    findings.extend(d for d in policy_findings if d not in seen)
-    findings.sort(key=lambda d: (d.line, d.column))
-    return program, findings
+    return program, check(program, app, topology)
 
 
 def compile_program(
@@ -66,12 +61,9 @@ def compile_program(
     holding every finding) when the checker reports errors.
     """
     program = text if isinstance(text, ast.Program) else parse(text)
-    policy, policy_findings = build_policy(program)
-    findings = list(check(program, app, topology))
-    seen = set(findings)
-    findings.extend(d for d in policy_findings if d not in seen)
-    findings.sort(key=lambda d: (d.line, d.column))
+    findings = check(program, app, topology)  # includes the policy-table warnings
     if any(d.is_error for d in findings):
         raise CheckFailed(findings)
+    policy, _ = build_policy(program)
     loaded = load(program, topology)
     return Compiled(program=program, policy=policy, loaded=loaded, warnings=tuple(findings))
