@@ -11,6 +11,7 @@ from mapper_gym.dsl.checker import check
 from mapper_gym.dsl.context import AppInfo, SimpleTopology, TaskInfo
 from mapper_gym.dsl.errors import Diagnostic
 from mapper_gym.dsl.parser import parse
+from tests.dsl.spec_programs import SECTION_6_EXAMPLE
 
 
 def run(text: str, app: AppInfo | None = None, topology=None) -> list[Diagnostic]:
@@ -25,43 +26,7 @@ def only(diags: list[Diagnostic], code: str) -> list[Diagnostic]:
     return [d for d in diags if d.code == code]
 
 
-STENCIL = """
-# illustrative policy; task and region names come from the application
-Task * GPU,CPU;
-Task init_grid,report CPU;
-
-Region * * CPU SOCKMEM,SYSMEM;
-Region * * GPU FBMEM;
-Region halo grid_ghost GPU ZCMEM,FBMEM;
-Region stencil2d 2 GPU ZCMEM;
-
-Layout * * * C_order;
-Layout saxpy coeffs FBMEM AOS Align==64;
-
-InstanceLimit reduce_step 2;
-CollectMemory halo grid_ghost;
-
-gpus = Machine(GPU);
-cpus = Machine(CPU);
-
-def tiles(Task t) {
-    g = gpus.merge(0, 1).auto_split(0, t.ispace);
-    return g[t.ipoint[0] * g.size[0] / t.ispace[0], t.ipoint[1] * g.size[1] / t.ispace[1]];
-}
-
-def first_cpu(Task t) {
-    return cpus[t.ipoint[0] % cpus.size[0], 0];
-}
-
-def beside_parent(Task t) {
-    here = t.parent.processor(gpus);
-    return gpus[here[0], (here[1] + 1) % gpus.size[1]];
-}
-
-IndexTaskMap halo,stencil2d tiles;
-IndexTaskMap CPU first_cpu;
-SingleTaskMap reduce_step beside_parent;
-"""
+STENCIL = SECTION_6_EXAMPLE  # the §6 example of dsl.md
 
 STENCIL_APP = AppInfo(
     name="stencil",
