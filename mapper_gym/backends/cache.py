@@ -69,6 +69,16 @@ class EvaluationCache:
             self.hits = 0
             self.misses = 0
 
+    def __deepcopy__(self, memo: dict) -> EvaluationCache:
+        # A cache is a shared service, not data: Gymnasium deep-copies make() arguments (env
+        # specs), and every copy must keep feeding the same cache.
+        return self
+
+    def __reduce__(self) -> tuple:
+        # Sent to another process (AsyncVectorEnv), a cache starts empty there: results are
+        # cheap to recompute and a lock cannot travel.
+        return (EvaluationCache, (self.maxsize,))
+
     def __len__(self) -> int:
         return len(self._entries)
 
