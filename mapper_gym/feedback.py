@@ -79,6 +79,7 @@ PLACEHOLDER_DEFAULTS: Mapping[str, str] = {
     "point": "the current point",
     "function": "the mapping function",
     "name": "the name",
+    "context": "",
     "layout_need": "",
     "layout_fix": "the layout the task's variant expects",
 }
@@ -570,6 +571,12 @@ def _diagnostic_values(diagnostic: Diagnostic | None) -> dict[str, str]:
         innermost = stack[-1]
         if isinstance(innermost, list | tuple) and innermost:
             values["function"] = str(innermost[0])
+    parts = [values["where"]] if "where" in values else []
+    parts += [f"in {values['function']}"] if "function" in values else []
+    parts += [f"task {values['task']}"] if "task" in values else []
+    parts += [f"point {values['point']}"] if "point" in values else []
+    if parts:
+        values["context"] = " (" + "; ".join(parts) + ")"
     return values
 
 
