@@ -100,10 +100,11 @@ class _Column:
 
     def __init__(self, base: InstanceChoice, nodes: int) -> None:
         self.base = base
-        self.by_node: list[InstanceChoice | None] = [None] * nodes
-        if base.memory is None:
-            self.by_node = [base] * nodes
-        else:
+        # without an instance the choice is the same everywhere; otherwise filled on demand
+        self.by_node: list[InstanceChoice | None] = (
+            [base] * nodes if base.memory is None else [None] * nodes
+        )
+        if base.memory is not None:
             self.by_node[base.memory.node] = base
 
     def move(self, node: int, machine: Machine) -> InstanceChoice:
@@ -122,6 +123,8 @@ class _Column:
 
 
 class _Resolver:
+    """One resolution: the walk over the application, its caches and its warnings."""
+
     def __init__(self, compiled: Compiled, app: AppModel, machine: Machine,
                  config: RunConfig) -> None:
         self.policy = compiled.policy

@@ -512,3 +512,37 @@ def test_resolution_is_deterministic():
     assert first.summary() == second.summary()
     assert list(first.launches.values()) == list(second.launches.values())
     assert first.warnings == second.warnings
+
+
+def test_parent_chain_through_nested_inner_tasks():
+    """leaf_step's parent is mid (a single inner task), whose parent is a driver point."""
+    app = make_app(
+        [inner("driver", ("GPU",)), inner("mid", ("GPU",)),
+         leaf("leaf_step", ("GPU",), req(RW, "a"))],
+        lambda s: [s.index("driver", (8,), children=lambda p: [
+            s.single("mid", children=[s.single("leaf_step")])])],
+    )
+    text = ("gpus = Machine(GPU);\n"
+            "def spread(Task t) { i = t.ipoint[0]; return gpus[i / 4, i % 4]; }\n"
+            "def grand(Task t) { g = t.parent.parent.processor(gpus); "
+            "return gpus[g[0], 3 - g[1]]; }\n"
+            "IndexTaskMap driver spread;\nSingleTaskMap leaf_step grand;\n")
+    plan = plan_for(text, app, "lassen", nodes=2)
+    mids = launches_of(plan, "mid")
+    steps = launches_of(plan, "leaf_step")
+    for i, (mid, step) in enumerate(zip(mids, steps, strict=True)):
+        # mid: first GPU of its parent's node; leaf_step: mirrored grandparent GPU
+        assert procs(mid) == [f"n{i // 4}.GPU0"]
+        assert procs(step) == [f"n{i // 4}.GPU{3 - i % 4}"]
+
+
+def test_one_node_replication_has_one_shard_per_processor_of_the_kind():
+    app = make_app([leaf("t", ("GPU",), req(RW, "a"))], lambda s: [s.index("t", (4,))])
+    two_cpus = load_machine("p100-node").with_legion_settings(cpu=2)
+    plain = plan_for("x = 0;", app, two_cpus)
+    assert plain.replicated == frozenset()
+    assert procs(first_launch(plain, "t")) == ["n0.GPU0", "n0.GPU1", "n0.GPU2", "n0.GPU3"]
+    replicated = plan_for("ControlReplicate top;", app, two_cpus)
+    assert replicated.replicated == frozenset({"top"})
+    # two CPU shards on node 0 slice their points {0, 2} and {1, 3} independently
+    assert procs(first_launch(replicated, "t")) == ["n0.GPU0", "n0.GPU0", "n0.GPU1", "n0.GPU1"]
