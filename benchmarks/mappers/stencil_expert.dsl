@@ -13,18 +13,23 @@ Layout * * * SOA F_order;
 gpus = Machine(GPU);
 cpus = Machine(CPU);
 
+# Tiles per node: one per GPU, or one per CPU on a machine without GPUs (stencil and increment
+# then fall back to their CPU variants and are still placed in linear blocks).
+per_node = gpus.size[1] > 0 ? gpus.size[1] : cpus.size[1];
+
 # Linear block: tile i goes to node i / G, GPU i mod G, so consecutive tiles fill one node's
 # GPUs before moving on to the next node.
-def linear_block_gpu(Task t) {
+def linear_block(Task t) {
     i = t.ipoint[0];
-    return gpus[i / gpus.size[1] % gpus.size[0], i % gpus.size[1]];
+    return gpus.size[1] > 0 ? gpus[i / per_node % gpus.size[0], i % per_node]
+                            : cpus[i / per_node % cpus.size[0], i % per_node];
 }
 
 # The CPU-only per-tile tasks go to the first CPU of the node that owns the tile.
 def linear_block_cpu(Task t) {
     i = t.ipoint[0];
-    return cpus[i / gpus.size[1] % cpus.size[0], 0];
+    return cpus[i / per_node % cpus.size[0], 0];
 }
 
-IndexTaskMap stencil,increment linear_block_gpu;
+IndexTaskMap stencil,increment linear_block;
 IndexTaskMap check,print_time linear_block_cpu;
