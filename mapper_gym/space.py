@@ -674,6 +674,15 @@ def _single_function(fn: str, strategy: str, kind: str, parent_kind: str) -> str
     return f"def {fn}(Task t) {{\n{body}\n}}"
 
 
+def random_program(info: Mapping[str, Any], rng: random.Random | int | None = None) -> str:
+    """A uniformly random program of the decision space described by an environment's reset
+    ``info`` (the paper's starting point: random decisions that always form a valid program)."""
+    from mapper_gym.agent import AgentInfo
+
+    space = AgentInfo.from_reset_info(info).space()
+    return space.render(space.sample(rng))
+
+
 def config_key(config: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """A hashable identity of a configuration."""
     return tuple(sorted(config.items()))
@@ -693,5 +702,6 @@ __all__ = [
     "TaskSpec",
     "config_key",
     "parents_of",
+    "random_program",
     "tasks_from_description",
 ]

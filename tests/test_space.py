@@ -25,6 +25,7 @@ from mapper_gym.space import (
     MachineView,
     SpaceError,
     parents_of,
+    random_program,
 )
 
 SAMPLES = 25
@@ -391,3 +392,10 @@ def test_unnameable_tasks_are_left_out():
     assert space.tasks == ("good",)
     text = space.render(space.baseline())
     assert "has.dot" not in text and "gpu_only" not in text
+
+
+def test_random_program_from_reset_info():
+    info = build_problem("Stencil").describe()
+    text = random_program(info, random.Random(4))
+    assert text == random_program(info, 4)
+    _clean(text, build_problem("Stencil"))
