@@ -93,41 +93,46 @@ def describe_app_info(app: Any) -> str:
 
 
 def describe_machine(info: Mapping[str, Any]) -> str:
-    """The machine part of the prompt: nodes, processors and memories per node."""
+    """The machine part of the prompt: nodes, processors and memories per node.
+
+    The machine's own one-line description (``info["machine"]["text"]``) is used when present;
+    otherwise the counts are rendered. A rank layout with several Legion ranks per physical
+    node is spelled out, because each rank is a node of ``Machine(K)``.
+    """
     machine = info.get("machine")
     if isinstance(machine, str):
         return machine.strip()
     if not isinstance(machine, Mapping):
         raise ValueError("reset info has no machine description ('machine')")
     lines = []
-    nodes = machine.get("nodes")
-    name = machine.get("name")
-    head = f"{nodes} node(s)" if nodes is not None else "nodes: unknown"
-    if name:
-        head = f"Machine {name}: {head}"
-    ranks = machine.get("ranks_per_node")
-    if isinstance(ranks, int) and ranks > 1:
-        head += f" ({ranks} Legion ranks per physical node; each rank is one DSL node)"
-    lines.append(head + ".")
-    procs = machine.get("processors_per_node") or {}
-    if procs:
-        lines.append("Processors per node: "
-                     + ", ".join(f"{n} {kind}" for kind, n in procs.items()) + ".")
-    memories = machine.get("memories_per_node") or {}
-    if memories:
-        parts = []
-        for kind, entry in memories.items():
-            if isinstance(entry, Mapping):
-                count = entry.get("count", 1)
-                capacity = entry.get("capacity_bytes")
-                size = f" of {_bytes(capacity)}" if isinstance(capacity, int | float) else ""
-                parts.append(f"{count} {kind}{size}")
-            else:
-                parts.append(f"{kind}")
-        lines.append("Memories per node: " + ", ".join(parts) + ".")
     text = machine.get("text")
     if isinstance(text, str) and text.strip():
         lines.append(text.strip())
+    else:
+        nodes = machine.get("nodes")
+        head = f"{nodes} node(s)" if nodes is not None else "nodes: unknown"
+        if machine.get("name"):
+            head = f"Machine {machine['name']}: {head}"
+        lines.append(head + ".")
+        procs = machine.get("processors_per_node") or {}
+        if procs:
+            lines.append("Processors per node: "
+                         + ", ".join(f"{n} {kind}" for kind, n in procs.items()) + ".")
+        memories = machine.get("memories_per_node") or {}
+        if memories:
+            parts = []
+            for kind, entry in memories.items():
+                if isinstance(entry, Mapping):
+                    capacity = entry.get("capacity_bytes")
+                    size = f" of {_bytes(capacity)}" if isinstance(capacity, int | float) else ""
+                    parts.append(f"{entry.get('count', 1)} {kind}{size}")
+                else:
+                    parts.append(str(kind))
+            lines.append("Memories per node: " + ", ".join(parts) + ".")
+    ranks = machine.get("ranks_per_node")
+    if isinstance(ranks, int) and ranks > 1:
+        lines.append(f"Each physical node runs {ranks} Legion ranks; every rank is one node of "
+                     "Machine(K).")
     return "\n".join(lines)
 
 
