@@ -152,8 +152,8 @@ def _json_sections(text: str) -> dict[str, str] | None:
 def _label_of(block: _Block) -> tuple[str | None, str, bool]:
     """The section a fenced block is for, its code (a label comment removed), and whether the
     label was the fence's tag (the format the prompt asks for)."""
-    for word in block.info.replace(",", " ").split():
-        name = section_name(word.split("=")[-1])
+    for word in re.split(r"[\s,:;=/|]+", block.info):
+        name = section_name(word)
         if name is not None:
             return name, block.body, True
     lines = block.body.split("\n")
@@ -265,6 +265,13 @@ def parse_reply(text: str) -> ParsedReply:
                            f"{', '.join(foreign)}: treated as unlabelled code")
             unlabelled.append(body)
             continue
+        if not by_tag and _has_code(body) and not _policy_sections(body):
+            # "a helper for the task placement:" + a lone def: prose named a section, but the
+            # block holds none of its statements; replacing the section with it would lose them
+            repairs.append(f"block after a mention of {name} has no {name} statement: "
+                           "treated as unlabelled code")
+            unlabelled.append(body)
+            continue
         if not by_tag:
             repairs.append(f"section {name} found by a label, not the fence tag")
         _merge(sections, {name: body}, repairs)
@@ -294,8 +301,12 @@ WHOLE_PROGRAM_SECTIONS = 3
 
 
 def _from_unlabelled(code: str, repairs: list[str], complete: bool) -> dict[str, str]:
-    if not any(chunk.keyword for chunk in chunk_statements(code)):
-        return {}  # no statement at all: an example output, a log, prose
+    if not _policy_sections(code):
+        # no policy statement: an example output, a log, prose, or helpers alone (which would
+        # otherwise replace the whole index_task_map section)
+        if _has_code(code):
+            repairs.append("unlabelled code without policy statements ignored")
+        return {}
     split = split_program(code)
     repairs.append("unlabelled code split into sections by statement kind")
     if complete and len(split) >= WHOLE_PROGRAM_SECTIONS:
@@ -304,9 +315,18 @@ def _from_unlabelled(code: str, repairs: list[str], complete: bool) -> dict[str,
     return split
 
 
+def _policy_sections(code: str) -> set[str]:
+    """Sections of the policy statements in ``code`` (helpers and prose excluded)."""
+    return {c.section for c in chunk_statements(code) if c.section is not None}
+
+
+def _has_code(code: str) -> bool:
+    return any(chunk.keyword for chunk in chunk_statements(code))
+
+
 def _foreign_sections(body: str, name: str) -> tuple[str, ...]:
     """Sections other than ``name`` that policy statements in ``body`` belong to."""
-    found = {c.section for c in chunk_statements(body) if c.section is not None}
+    found = _policy_sections(body)
     return tuple(n for n in SECTION_NAMES if n in found and n != name)
 
 

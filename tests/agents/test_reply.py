@@ -133,3 +133,31 @@ def test_reply_error_for_non_text():
 ])
 def test_section_names(label, name):
     assert section_name(label) == name
+
+
+def test_fence_tags_with_other_separators():
+    assert parse_reply("```dsl:region\nRegion * * GPU FBMEM;\n```").sections == {
+        "region": "Region * * GPU FBMEM;\n"}
+    assert parse_reply("```dsl section=layout\nLayout * * * AOS;\n```").sections == {
+        "layout": "Layout * * * AOS;\n"}
+
+
+def test_helpers_alone_never_replace_a_section():
+    helper = "def near(Task t) {\n    return m[0, 0];\n}"
+    # prose mentions a section, the block has none of its statements
+    reply = (f"Here is a helper for the task placement:\n```\n{helper}\n```\n"
+             "```dsl region\nRegion * * GPU FBMEM;\n```")
+    parsed = parse_reply(reply)
+    assert parsed.sections == {"region": "Region * * GPU FBMEM;\n"}
+    assert any("no task statement" in r for r in parsed.repairs)
+    # an unlabelled block of machine variables alone: not a section
+    with pytest.raises(ReplyError):
+        parse_reply("Machine variables:\n```\ngpus = Machine(GPU);\n```")
+    # with the tag the model was asked for, a helper-only section is taken as written
+    tagged = parse_reply(f"```dsl index_task_map\n{helper}\n```")
+    assert tagged.sections == {"index_task_map": helper + "\n"}
+
+
+def test_prose_label_may_clear_a_section():
+    parsed = parse_reply("### instance_limit\n```\n# no limits\n```")
+    assert parsed.sections == {"instance_limit": "# no limits\n"}
