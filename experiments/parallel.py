@@ -24,6 +24,7 @@ import os
 import queue as queue_module
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -71,12 +72,24 @@ _worker_queue: Any = None
 _worker_stop: Any = None
 
 
+def _watch_driver(driver: int, interval: float = 0.5) -> None:
+    """Exit this worker once its driver is gone (its parent changes). A worker blocked on the
+    pool's queues would otherwise wait forever: it holds the queues' write ends itself."""
+    while True:
+        time.sleep(interval)
+        if os.getppid() != driver:
+            os._exit(70)
+
+
 def _init_worker(messages: Any, stop: Any) -> None:
-    """Pool initializer: the message queue and stop event; Ctrl-C belongs to the driver."""
+    """Pool initializer: the message queue and stop event; Ctrl-C belongs to the driver,
+    and the worker ends with its driver (a hard kill of the driver leaks no process)."""
     global _worker_queue, _worker_stop
     _worker_queue = messages
     _worker_stop = stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_driver, args=(os.getppid(),), daemon=True,
+                     name="watch-driver").start()
     from experiments import runner
 
     runner.set_stop_check(stop.is_set)
