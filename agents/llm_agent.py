@@ -615,8 +615,6 @@ def _note(record: LLMStep) -> str | None:
         return "the start mapper"
     if record.source == "fallback":
         return f"{record.error}; the previous program was evaluated again"
-    if record.source == "exhausted":
-        return "the agent had stopped; its best program was evaluated again"
     if record.source == "external":
         return "a program the agent did not propose"
     return None

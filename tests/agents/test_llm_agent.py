@@ -331,3 +331,30 @@ def test_config_validation_and_repr():
     assert config.retry_policy().max_retries == 4
     with pytest.raises(RuntimeError):
         LLMAgent(config, client=FakeClient()).propose()
+
+
+def test_no_repair_request_once_the_budget_is_spent(info):
+    client = FakeClient("prose only, no code", "```dsl task\nTask * GPU;\n```")
+    agent = make(client, info, max_total_tokens=150)  # one request
+    step(agent)
+    step(agent)
+    failed = agent.records[-1]
+    assert failed.failed and failed.error == "budget spent before the reply could be repaired"
+    assert len(client.calls) == 1
+    step(agent)
+    assert agent.exhausted and agent.records[-1].source == "exhausted"
+    assert len(client.calls) == 1
+
+
+def test_start_function_gets_the_info_and_the_seeded_generator(info):
+    seen = []
+
+    def start(reset_info, rng):
+        seen.append((reset_info["app"]["name"], rng.random()))
+        return "Task * GPU,CPU;\n"
+
+    for _ in range(2):
+        agent = LLMAgent(LLMConfig(model="fake-model", seed=3), client=FakeClient(), start=start)
+        agent.reset(info)
+        assert agent.propose() == "Task * GPU,CPU;\n"
+    assert seen[0] == seen[1] and seen[0][0] == "Stencil"
