@@ -47,6 +47,16 @@ def _colors(series: Sequence[Series]) -> dict[Series, tuple[float, ...]]:
     return {s: palette(i % palette.N) for i, s in enumerate(series)}
 
 
+def _log_axis(axes) -> None:
+    """A log x axis labelled with plain numbers (1, 10, 100, not 10^0)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axes.set_xscale("log")
+    axes.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _draw_panel(axes, curves: dict[Series, list[list[float]]], colors, labels,
                 log_x: bool) -> None:
     for series, per_seed in curves.items():
@@ -65,7 +75,7 @@ def _draw_panel(axes, curves: dict[Series, list[list[float]]], colors, labels,
             axes.fill_between(xs, low, high, color=color, alpha=0.18, linewidth=0)
     axes.axhline(1.0, color="0.4", linestyle="--", linewidth=0.9)
     if log_x:
-        axes.set_xscale("log")
+        _log_axis(axes)
     axes.set_ylim(bottom=0.0)
     axes.grid(True, alpha=0.3)
 
@@ -153,7 +163,7 @@ def plot_average(units: Iterable[UnitResult], path: str | Path) -> Path:
                   label=f"{s.label(varying)}: {curve[-1]:.2f} ({len(apps_of[s])} apps)")
         axes.plot([xs[-1]], [curve[-1]], color=colors[s], marker="o", markersize=5)
     axes.axhline(1.0, color="0.4", linestyle="--", linewidth=0.9, label="expert mapper")
-    axes.set_xscale("log")
+    _log_axis(axes)
     axes.set_ylim(bottom=0.0)
     axes.set_xlabel("iterations (log scale)")
     axes.set_ylabel("average normalized throughput")

@@ -136,3 +136,32 @@ class CrashingAgent(FakeAgent):
         if len(self.rewards) == 2:
             raise RuntimeError("agent exploded")
         return super().propose()
+
+
+#: A file that gets one line per scripted LLM request (counts requests across a resume).
+LLM_LOG_VARIABLE = "MAPPER_GYM_FAKE_LLM_LOG"
+
+
+class ScriptedChat:
+    """A chat client whose reply depends only on the request's seed: it rewrites the task
+    section, alternating GPU-first and CPU-only placements."""
+
+    model = "gpt-4o-2024-08-06"
+
+    def complete(self, messages: Any, *, seed: int | None = None) -> Any:
+        from agents import Completion
+
+        log = os.environ.get(LLM_LOG_VARIABLE)
+        if log:
+            with open(log, "a", encoding="utf-8") as handle:
+                handle.write(f"{seed}\n")
+        kinds = "GPU,CPU" if (seed or 0) % 2 else "CPU"
+        text = f"Moving tasks.\n```dsl task\nTask * {kinds};\n```\n"
+        prompt = sum(len(m["content"]) for m in messages) // 4
+        return Completion(text=text, prompt_tokens=prompt, completion_tokens=15,
+                          model=self.model, latency_s=0.001)
+
+
+def scripted_llm(config: Any) -> ScriptedChat:
+    """Client factory for the LLM agent's ``client`` option."""
+    return ScriptedChat()
