@@ -2,6 +2,13 @@
 
 The package is built as one straight path (see docs in README.md):
 DSL text -> ``dsl.parse`` -> Program -> resolve -> MappingPlan -> backend -> RunResult.
+
+Importing the package registers the nine environments ``Mapper-<App>-v0`` with Gymnasium
+(:mod:`mapper_gym.registration`); nothing heavy is imported until one is made.
 """
 
+from mapper_gym.registration import register_envs
+
 __version__ = "0.1.0"
+
+register_envs()

@@ -96,6 +96,56 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a mapping program on an application with the simulator.
+
+    Prints what the real program would print, then the throughput and the score normalized to
+    the expert mapper. Errors are printed compiler-style; a failed run exits 1.
+    """
+    from benchmarks import get_app
+    from mapper_gym.backends import build_problem, make_backend
+    from mapper_gym.config import RunConfig
+
+    try:
+        text = _read(args.file)
+    except OSError as error:
+        print(f"{args.file}: error: cannot read file: {error.strerror}", file=sys.stderr)
+        return 2
+    try:
+        problem = build_problem(
+            args.app, args.machine, nodes=args.nodes, problem=args.problem
+        )
+        backend = make_backend("sim", problem)
+    except (KeyError, ValueError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    config = RunConfig()
+    result = backend.run(text, config)
+    _print_diagnostics(result.warnings, args.file)
+    if result.stdout:
+        sys.stdout.write(result.stdout if result.stdout.endswith("\n") else result.stdout + "\n")
+    sys.stdout.flush()  # keep the program's lines before the error when both share a pipe
+    if not result.ok:
+        if result.error is not None:
+            _print_diagnostics([result.error], args.file)
+        else:
+            print(f"{args.file}: error: {result.raw_output()}", file=sys.stderr)
+        print(f"{args.file}: {result.status.replace('_', ' ')}", file=sys.stderr)
+        return 1
+    print(f"throughput: {result.throughput:.6g} {result.unit}")
+    expert = backend.run(get_app(problem.app_name).expert_mapper(), config)
+    where = f"{problem.machine.name}, {problem.machine.nodes} node(s), problem {problem.preset}"
+    if expert.ok and expert.throughput > 0:
+        print(
+            f"normalized: {result.throughput / expert.throughput:.4f} "
+            f"(expert mapper: {expert.throughput:.6g} {expert.unit} on {where})"
+        )
+    else:
+        print(f"normalized: n/a (the expert mapper failed on {where}: {expert.raw_output()})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mapper-gym", description="Mapping-DSL tools and mapper environments for Legion."
@@ -112,6 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = sub.add_parser("fmt", help="print the canonical form of a mapping program")
     fmt.add_argument("file", help="DSL program file, or - for standard input")
     fmt.set_defaults(handler=cmd_fmt)
+
+    run = sub.add_parser(
+        "run", help="run a mapping program on an application (simulator) and score it"
+    )
+    run.add_argument("app", help="application (Circuit, Stencil, Pennant, Cannon, SUMMA, "
+                     "PUMMA, Johnson, Solomonik, COSMA)")
+    run.add_argument("file", help="DSL program file, or - for standard input")
+    run.add_argument("--machine", default="p100-node", help="machine preset (default p100-node)")
+    run.add_argument("--nodes", type=int, default=None, help="override the number of nodes")
+    run.add_argument("--problem", default=None,
+                     help="problem preset (A, B, small; default: the research group's size "
+                     "for the machine)")
+    run.set_defaults(handler=cmd_run)
     return parser
 
 
