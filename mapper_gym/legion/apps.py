@@ -1,0 +1,74 @@
+"""The applications that have a real Legion implementation, and how to call them.
+
+Each entry ties an application of ``benchmarks/`` (its model: task names, requirement lists,
+launches, parameters) to the program in ``native/apps/`` that implements it for real, and turns
+the model's parameters into the program's command-line flags. The program registers its tasks
+under the model's names and launches them with the model's region arguments in the model's
+order, which is what lets one lowered plan drive both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["REAL_APPS", "RealApp", "real_app"]
+
+
+@dataclass(frozen=True)
+class RealApp:
+    """A real Legion program for one application."""
+
+    #: Registry name (``benchmarks.APP_NAMES``).
+    name: str
+    #: The executable's first argument.
+    program: str
+    #: Model parameter → command-line flag of the program (apps.md's flags).
+    flags: Mapping[str, str]
+    #: What the implementation simplifies with respect to apps.md (shown in docs and reports).
+    notes: tuple[str, ...] = ()
+
+    def arguments(self, params: Mapping[str, int | float]) -> list[str]:
+        """The program's flags for a model's parameters (every parameter must have a flag)."""
+        unknown = sorted(set(params) - set(self.flags))
+        if unknown:
+            raise ValueError(f"{self.name}: no command-line flag for parameters {unknown}")
+        out: list[str] = []
+        for name, flag in self.flags.items():
+            if name in params:
+                value = params[name]
+                out += [flag, str(int(value)) if float(value).is_integer() else str(value)]
+        return out
+
+
+REAL_APPS: dict[str, RealApp] = {
+    "Stencil": RealApp(
+        name="Stencil",
+        program="stencil",
+        flags={"nx": "-nx", "ny": "-ny", "ntx": "-ntx", "nty": "-nty", "tsteps": "-tsteps",
+               "tprune": "-tprune", "init": "-init"},
+        notes=(
+            "CPU variants only; the CPU kernels demand SOA, Fortran order on the private tile "
+            "(apps.md §2.9) and abort with the original assertion otherwise",
+        ),
+    ),
+    "Circuit": RealApp(
+        name="Circuit",
+        program="circuit",
+        flags={"npp": "-npp", "wpp": "-wpp", "p": "-p", "pps": "-pps", "l": "-l",
+               "prune": "-prune", "steps": "-i", "pct": "-pct", "seed": "-s"},
+        notes=(
+            "CPU variants only (no GPU variants can be registered without a CUDA toolkit)",
+            "rp_ghost is the image of each superpiece's real ghost range (other superpieces' "
+            "shared nodes its wires reach); the model approximates it by the ±3-piece window",
+        ),
+    ),
+}
+
+
+def real_app(name: str) -> RealApp | None:
+    """The real implementation of application ``name`` (case-insensitive), or None."""
+    for key, app in REAL_APPS.items():
+        if key.lower() == name.lower():
+            return app
+    return None

@@ -1,0 +1,91 @@
+/*
+ * Helpers shared by the Legion applications of mapper-gym.
+ *
+ * Every application registers its tasks under the exact names the application models in
+ * benchmarks/ use (the mapping plan refers to tasks by name), builds its regions and partitions
+ * in its top-level task, and prints the real program's output lines. Timing windows are taken
+ * inside task bodies with one monotonic clock (one process, so all processors share it).
+ */
+#ifndef MAPPER_GYM_APPS_COMMON_H
+#define MAPPER_GYM_APPS_COMMON_H
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "legion.h"
+
+namespace mapper_gym {
+namespace apps {
+
+/* Nanoseconds on the process-wide monotonic clock. */
+inline int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/* Fails the run the way a C assert in the original kernels does: the message on stderr, then
+ * SIGABRT. */
+[[noreturn]] inline void assertion_failed(const char* message) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "Assertion failed: %s\n", message);
+  std::fflush(stderr);
+  std::abort();
+}
+
+/* The precise measured window, for the Python side (the program's own lines are rounded to
+ * milliseconds). */
+inline void report_timing(double init_seconds, double elapsed_seconds) {
+  std::fprintf(stderr, "MAPGYM timing init=%.9f elapsed=%.9f\n", init_seconds, elapsed_seconds);
+  std::fflush(stderr);
+}
+
+/* Integer options of the form "-name value" from the program's command line. */
+class Options {
+ public:
+  Options() {
+    const Legion::InputArgs& args = Legion::Runtime::get_input_args();
+    for (int i = 1; i + 1 < args.argc; i++)
+      if (args.argv[i][0] == '-') values_[args.argv[i] + 1] = args.argv[i + 1];
+  }
+  long long integer(const char* name, long long fallback) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) return fallback;
+    char* end = nullptr;
+    long long value = std::strtoll(it->second.c_str(), &end, 10);
+    if (end == it->second.c_str() || *end != '\0') {
+      std::fprintf(stderr, "invalid value '%s' for -%s\n", it->second.c_str(), name);
+      std::exit(2);
+    }
+    return value;
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+/* The launch-group number the mapping plan uses to tell launches of one task apart; groups
+ * above 0 travel as the launch's mapper argument. */
+inline Legion::UntypedBuffer launch_group(const int& group) {
+  return group == 0 ? Legion::UntypedBuffer() : Legion::UntypedBuffer(&group, sizeof(int));
+}
+
+/* An application: its name on the command line and the function that registers its tasks and
+ * sets its top-level task. */
+struct App {
+  const char* name;
+  void (*register_tasks)();
+};
+
+void register_stencil();
+void register_circuit();
+
+}  // namespace apps
+}  // namespace mapper_gym
+
+#endif
