@@ -115,3 +115,15 @@ def test_repeated_propose_and_foreign_observations():
     assert agent.propose() == first
     agent.observe(first, {}, float("nan"), {"status": "ok"})
     assert agent.propose() != first
+
+
+def test_on_the_simulator_no_duplicates_and_seeded():
+    from mapper_gym.tuning import tune
+
+    runs = [tune("Johnson", "opentuner", iters=60, seed=s, progress=False,
+                 env_kwargs={"feedback": "raw"}) for s in (4, 4, 5)]
+    programs = [[step.action for step in run.history] for run in runs]
+    assert len(set(programs[0])) == 60
+    assert programs[0] == programs[1]
+    assert [s.reward for s in runs[0].history] == [s.reward for s in runs[1].history]
+    assert programs[0] != programs[2]
