@@ -217,7 +217,8 @@ def parse_agent(text: str) -> AgentSpec:
     if "@" in text:
         text, label = text.rsplit("@", 1)
     parts = text.split(":")
-    if len(parts) >= 2 and "=" not in parts[1] and _IMPORT_PATH.match(f"{parts[0]}:{parts[1]}"):
+    if (parts[0] not in KNOWN_AGENTS and len(parts) >= 2 and "=" not in parts[1]
+            and _IMPORT_PATH.match(f"{parts[0]}:{parts[1]}")):
         name, rest = f"{parts[0]}:{parts[1]}", parts[2:]
     else:
         name, rest = parts[0], parts[1:]
