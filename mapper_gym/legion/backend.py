@@ -169,8 +169,11 @@ class LegionBackend:
 
     def command(self, plan_file: Path, config: RunConfig) -> list[str]:
         """The program's command line for one run."""
+        # Physical memoization of traced loops as the research group ran the application.
+        memoize = "-dm:memoize" in self.problem.model.legion_flags
         args = [str(self.native.executable), self.app.program, "-mapgym:plan", str(plan_file),
                 "-mapgym:log", "1" if self.log_decisions else "0",
+                "-mapgym:memoize", "1" if memoize else "0",
                 *self.app.arguments(self.problem.model.params)]
         if not config.layout_checks:
             args += ["-layout_checks", "0"]

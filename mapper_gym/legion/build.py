@@ -45,6 +45,7 @@ __all__ = [
     "BuildError",
     "LegionBuild",
     "build",
+    "build_key",
     "cache_root",
     "native_dir",
     "real_cuda_driver",
@@ -147,6 +148,35 @@ def _digest(*parts: bytes | str) -> str:
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)
     return h.hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class _BuildInputs:
+    """Everything a build depends on, and the keys derived from it."""
+
+    sources: dict[str, bytes]
+    #: Hash of the compilers, their flags and the wheel: part of every object's key.
+    toolchain: str
+    #: Hash of everything: names the build folder.
+    key: str
+
+    @staticmethod
+    def read(src: Path, runtime: LegionRuntimeFiles, standin: bool) -> _BuildInputs:
+        cxx, cc = _compiler("CXX", "g++"), _compiler("CC", "gcc")
+        sources = {name: (src / name).read_bytes()
+                   for name in (*TRANSLATION_UNITS, *HEADERS, STANDIN_SOURCE)}
+        toolchain = _digest(str(BUILD_FORMAT), _compiler_identity(cxx), " ".join(CXXFLAGS),
+                            _compiler_identity(cc), " ".join(CFLAGS), runtime.version,
+                            str(runtime.package_dir))
+        key = _digest(toolchain, str(standin),
+                      *(f"{name}\0".encode() + sources[name] for name in sorted(sources)))
+        return _BuildInputs(sources, toolchain, key)
+
+
+def build_key(source_dir: Path | None = None, *, standin: bool | None = None) -> str:
+    """The cache key a build of ``source_dir`` (default: the package's sources) would get."""
+    return _BuildInputs.read(source_dir or native_dir(), find_runtime(),
+                             not real_cuda_driver() if standin is None else standin).key
 
 
 @contextmanager
@@ -258,13 +288,8 @@ def build(
     cxx, cc = _compiler("CXX", "g++"), _compiler("CC", "gcc")
     standin = not real_cuda_driver()
     src = native_dir()
-    sources = {name: (src / name).read_bytes()
-               for name in (*TRANSLATION_UNITS, *HEADERS, STANDIN_SOURCE)}
-    toolchain = _digest(str(BUILD_FORMAT), _compiler_identity(cxx), " ".join(CXXFLAGS),
-                        _compiler_identity(cc), " ".join(CFLAGS), runtime.version,
-                        str(runtime.package_dir))
-    key = _digest(toolchain, str(standin),
-                  *(f"{name}\0".encode() + sources[name] for name in sorted(sources)))
+    inputs = _BuildInputs.read(src, runtime, standin)
+    sources, toolchain, key = inputs.sources, inputs.toolchain, inputs.key
     directory = root / key
     done_marker = directory / "build.json"
     if done_marker.is_file() and not force:

@@ -17,6 +17,10 @@ namespace {
 
 std::shared_ptr<const Plan> g_plan;
 bool g_log_decisions = true;
+// -mapgym:log 2 logs every mapping, not only changed decisions (debugging).
+bool g_log_every_mapping = false;
+// -mapgym:memoize 1: memoize the physical analysis of traced loops.
+bool g_memoize = false;
 // Mapping log times are relative to the start of the runtime.
 double g_start_seconds = 0.0;
 
@@ -367,6 +371,10 @@ void DSLMapper::select_tasks_to_map(const MapperContext ctx, const SelectMapping
         continue;
       }
       count++;
+      if (log_decisions)
+        std::fprintf(stderr, "MAPGYM limit t=%.6f task=%s proc=%s inflight=%d limit=%d\n",
+                     Realm::Clock::current_time() - g_start_seconds, task->get_task_name(),
+                     describe_proc(local_proc).c_str(), count, tp->instance_limit);
     }
     output.map_tasks.insert(task);
   }
@@ -385,11 +393,28 @@ void DSLMapper::report_profiling(const MapperContext ctx, const Task& task,
   }
   auto it = in_flight.find(task.get_task_name());
   if (it != in_flight.end() && it->second > 0) it->second--;
+  if (log_decisions)
+    std::fprintf(stderr, "MAPGYM limit-done t=%.6f task=%s proc=%s inflight=%d\n",
+                 Realm::Clock::current_time() - g_start_seconds, task.get_task_name(),
+                 describe_proc(local_proc).c_str(), it != in_flight.end() ? it->second : 0);
   if (limit_event.exists()) {
     MapperEvent event = limit_event;
     limit_event = MapperEvent();
     runtime->trigger_mapper_event(ctx, event);
   }
+}
+
+void DSLMapper::memoize_operation(const MapperContext ctx, const Mappable& mappable,
+                                  const MemoizeInput& input, MemoizeOutput& output) {
+  (void)ctx;
+  (void)mappable;
+  (void)input;
+  // This Legion memoizes traced operations by default; the DefaultMapper the original DSL
+  // mapper extended did so only under -dm:memoize, which the research group passed on its
+  // multi-node runs only. The Python side decides (-mapgym:memoize) from the application's
+  // flags. Without memoization every iteration goes through this mapper again, so
+  // InstanceLimit and CollectMemory act in every iteration.
+  output.memoize = g_memoize;
 }
 
 std::string DSLMapper::describe_proc(Processor proc) const {
@@ -463,7 +488,7 @@ void DSLMapper::log_mapping(const MapperContext ctx, const Task& task, int group
   std::string key = std::string(task.get_task_name()) + "/" + std::to_string(group) + "/" + point;
   std::string text = body.str();
   auto it = logged.find(key);
-  if (it != logged.end() && it->second == text) return;
+  if (it != logged.end() && it->second == text && !g_log_every_mapping) return;
   logged[key] = text;
   const double seconds = Realm::Clock::current_time() - g_start_seconds;
   std::fprintf(stderr, "MAPGYM map t=%.6f task=%s group=%d point=%s%s\n", seconds,
@@ -484,8 +509,13 @@ void DSLMapper::load_from_command_line(int argc, char** argv) {
   const char* path = nullptr;
   for (int i = 1; i < argc; i++) {
     if (std::strcmp(argv[i], "-mapgym:plan") == 0 && i + 1 < argc) path = argv[++i];
-    else if (std::strcmp(argv[i], "-mapgym:log") == 0 && i + 1 < argc)
-      g_log_decisions = std::atoi(argv[++i]) != 0;
+    else if (std::strcmp(argv[i], "-mapgym:memoize") == 0 && i + 1 < argc)
+      g_memoize = std::atoi(argv[++i]) != 0;
+    else if (std::strcmp(argv[i], "-mapgym:log") == 0 && i + 1 < argc) {
+      const int level = std::atoi(argv[++i]);
+      g_log_decisions = level != 0;
+      g_log_every_mapping = level >= 2;
+    }
   }
   // The original DSL mapper's messages for a missing program.
   if (path == nullptr) {

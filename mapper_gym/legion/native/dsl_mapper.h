@@ -18,6 +18,10 @@
  *   InstanceLimit      at most N mapped-but-unfinished tasks of a name per processor
  *                      (select_tasks_to_map defers the rest until one reports completion)
  *   CollectMemory      read-only requirements listed as untracked valid regions
+ *   memoization        only with -mapgym:memoize 1 (the Python side passes it when the
+ *                      application's flags have -dm:memoize, which the group used on
+ *                      multi-node runs only); otherwise every iteration of a traced loop is
+ *                      mapped by this mapper again
  *
  * Every mapped task is logged as one line starting with "MAPGYM map" (see log_mapping) so the
  * Python side can check the decisions Legion really applied against the resolver's plan.
@@ -56,6 +60,9 @@ class DSLMapper : public Legion::Mapping::DefaultMapper {
                            SelectMappingOutput& output) override;
   void report_profiling(const Legion::Mapping::MapperContext ctx, const Legion::Task& task,
                         const TaskProfilingInfo& input) override;
+  void memoize_operation(const Legion::Mapping::MapperContext ctx,
+                         const Legion::Mappable& mappable, const MemoizeInput& input,
+                         MemoizeOutput& output) override;
 
   /* Registers one DSLMapper per local processor (a Legion registration callback). */
   static void register_with_runtime(Legion::Machine machine, Legion::Runtime* runtime,
