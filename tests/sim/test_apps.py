@@ -1,0 +1,95 @@
+"""The nine applications under their expert mappers: runs, output, statistics, determinism and
+exactness of the periodic-state extrapolation."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from benchmarks import APP_NAMES
+from mapper_gym.sim import simulate
+
+from .runs import expert, expert_run, plan_for, problem
+
+
+@pytest.mark.parametrize("app", APP_NAMES)
+def test_expert_runs_on_the_paper_node(app):
+    result = expert_run(app)
+    assert result.ok, result.stderr
+    assert result.backend == "sim"
+    assert result.throughput > 0 and math.isfinite(result.throughput)
+    assert result.elapsed is not None and result.elapsed > 0
+    stats = result.stats
+    assert stats is not None
+    assert stats.processor_busy and stats.task_time
+    for uid, peak in stats.memory_peak.items():
+        assert 0 <= peak <= stats.memory_capacity[uid]
+    # every busy processor was busy for at most the measured time (plus, for the
+    # per-iteration timers, nothing outside it)
+    busiest = max(stats.processor_busy.values())
+    assert busiest <= result.elapsed * (1 + 1e-9)
+    assert result.plan_summary["tasks"]
+    assert "{3}{app}" in result.stderr
+
+
+def test_output_lines_follow_the_programs():
+    circuit = expert_run("Circuit").stdout.splitlines()
+    assert circuit[0].startswith("circuit settings: loops=10 prune=30 pieces=40")
+    assert re.fullmatch(r"ELAPSED TIME = +[0-9.]+ s", circuit[-2])
+    assert re.fullmatch(r"GFLOPS = +[0-9.]+ GFLOPS", circuit[-1])
+    stencil = expert_run("Stencil").stdout.splitlines()
+    assert stencil[-1] == "check completed successfully"
+    pennant = expert_run("Pennant").stdout.splitlines()
+    assert re.fullmatch(r"ELAPSED TIME = +[0-9.]+ s", pennant[4])
+    cannon = expert_run("Cannon").stdout.splitlines()
+    assert len(cannon) == 11
+    assert all(re.fullmatch(r"Execution time: \d+ ms\.", line) for line in cannon[:10])
+    assert re.fullmatch(r"On 1 nodes achieved GFLOPS per node: [0-9.]+\.", cannon[10])
+
+
+def test_elapsed_matches_the_printed_window():
+    result = expert_run("Circuit")
+    printed = float(re.search(r"ELAPSED TIME = +([0-9.]+) s", result.stdout).group(1))
+    assert printed == pytest.approx(result.elapsed, abs=5e-4)
+    # the Circuit program's own GFLOPS line: l·(p·wpp·(96·steps + 4) + 4·p·npp) / ELAPSED
+    p = problem("Circuit").model.params
+    flops = p["l"] * (p["p"] * p["wpp"] * (96 * p["steps"] + 4) + 4 * p["p"] * p["npp"])
+    assert result.throughput == pytest.approx(flops / result.elapsed / 1e9)
+
+
+@pytest.mark.parametrize("app", ["Circuit", "Stencil", "Pennant", "Cannon", "Johnson"])
+def test_runs_are_deterministic(app):
+    prob = problem(app)
+    a = simulate(plan_for(prob, expert(app)))
+    b = simulate(plan_for(prob, expert(app)))
+    assert a == b
+
+
+@pytest.mark.parametrize("app", ["Circuit", "Stencil", "Pennant"])
+def test_skipping_repeating_iterations_is_exact_on_the_paper_node(app):
+    prob = problem(app)
+    plan = plan_for(prob, expert(app))
+    fast = simulate(plan)
+    full = simulate(plan, extrapolate=False)
+    assert fast.ok and full.ok
+    assert fast.stats.extra["skipped_iterations"] > 0 or \
+        fast.stats.extra["simulated_iterations"] < full.stats.extra["simulated_iterations"]
+    assert fast.elapsed == full.elapsed  # bit for bit: the future was a shifted copy
+    assert fast.stdout == full.stdout
+    for name in ("processor_busy", "link_bytes", "task_time", "task_copy_bytes",
+                 "memory_peak"):
+        assert getattr(fast.stats, name) == getattr(full.stats, name), name
+
+
+@pytest.mark.parametrize("app", APP_NAMES)
+def test_skipping_is_exact_on_small_problems_over_two_nodes(app):
+    prob = problem(app, "lassen", 2, problem="small")
+    plan = plan_for(prob, expert(app))
+    fast = simulate(plan)
+    full = simulate(plan, extrapolate=False)
+    assert fast.ok, fast.stderr
+    assert fast.elapsed == full.elapsed
+    assert fast.stats.task_time == full.stats.task_time
+    assert fast.stats.link_bytes == full.stats.link_bytes
