@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments import content, read_records, run_experiment
+from experiments import AgentSpec, ExperimentConfig, content, read_records, run_experiment
 from experiments.parallel import ProcessExecutor, RayExecutor
 from tests.experiments.helpers import REPO_ROOT, fake_config, options
 
@@ -95,8 +95,10 @@ def ray_cluster():
 
 
 @pytest.mark.skipif(ray_missing, reason="ray is not installed (pip install 'mapper-gym[ray]')")
-def test_ray_gives_the_records_of_the_process_pool(tmp_path, evaluation_log, ray_cluster):
-    config = fake_config("ray", apps=("Circuit", "Stencil"), seeds=(0, 1))
+def test_ray_gives_the_records_of_the_process_pool(tmp_path, ray_cluster):
+    """A small sweep on the simulator: random search and OpenTuner, two apps, two seeds."""
+    config = ExperimentConfig(name="ray", agents=(AgentSpec("random"), AgentSpec("opentuner")),
+                              apps=("Circuit", "Stencil"), seeds=(0, 1), budgets=(3,))
     pooled = run_experiment(config, options(tmp_path / "pool", executor="process", workers=2))
     started = time.perf_counter()
     remote = run_experiment(config, options(tmp_path / "ray", executor="ray",
