@@ -228,7 +228,7 @@ def diagnose(
     if line is not None:
         return "runtime_error", _diagnostic("E-ASSERTION", line, raw=line)
     if outcome.returncode != 0:
-        why = (f"killed by {outcome.killed_by}" if outcome.killed_by
+        why = (f"was killed by {outcome.killed_by}" if outcome.killed_by
                else f"exited with status {outcome.returncode}")
         tail = "\n".join(err.strip().splitlines()[-5:])
         return "runtime_error", _diagnostic("E-CRASH", f"the program {why}", raw=tail or None)
