@@ -202,22 +202,20 @@ def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
 
 def _report(results: Path, out: str | None, *, validate: bool, title: str | None) -> int:
     from experiments.report import write_report
-    from experiments.store import StoreCorrupt, read_records
+    from experiments.store import StoreCorrupt, iter_records
 
     path = results / "results.jsonl" if results.is_dir() else results
-    try:
-        records = read_records(path)
-    except FileNotFoundError:
+    if not path.is_file():
         return _error(f"{path}: no such results file")
+    try:
+        validation = None
+        if validate:
+            from experiments.validate import validate_records
+
+            validation = validate_records(iter_records(path))
+        files = write_report(path, out, validation=validation, title=title)
     except StoreCorrupt as error:
         return _error(str(error))
-    validation = None
-    if validate:
-        from experiments.validate import validate_records
-
-        validation = validate_records(records)
-    try:
-        files = write_report(path, out, validation=validation, title=title, records=records)
     except ValueError as error:
         return _error(str(error))
     print(f"report of {files.units} unit(s)"
@@ -254,19 +252,20 @@ def add_validate_command(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from experiments.store import StoreCorrupt, read_records
+    from experiments.store import StoreCorrupt, iter_records
     from experiments.validate import leaderboard_rows, validate_records
 
     path = Path(args.results)
     if path.is_dir():
         path = path / "results.jsonl"
-    try:
-        records = read_records(path)
-    except FileNotFoundError:
+    if not path.is_file():
         return _error(f"{path}: no such results file")
+    try:
+        results = validate_records(iter_records(path), every=args.all,
+                                   tolerance=args.tolerance)
+        board = leaderboard_rows(iter_records(path), results) if results else []
     except StoreCorrupt as error:
         return _error(str(error))
-    results = validate_records(records, every=args.all, tolerance=args.tolerance)
     if not results:
         return _error(f"{path}: no evaluation to validate")
     bad = [r for r in results if not r.valid]
@@ -275,7 +274,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
               f"{result.budget} iteration {result.iteration}: {result.message}")
     print(f"{len(results) - len(bad)}/{len(results)} check(s) passed "
           f"({len({r.unit for r in results})} unit(s))")
-    board = leaderboard_rows(records, results)
     if board:
         print("\n| # | optimizer | avg. normalized | benchmarks | valid units |")
         print("|---|---|---|---|---|")

@@ -77,7 +77,8 @@ def _varying(series: Iterable[Series]) -> tuple[str, ...]:
 
 @dataclass
 class UnitResult:
-    """One unit's evaluations, read from a store."""
+    """One unit's evaluations, read from a store (scores per iteration; programs only of the
+    evaluations that were the unit's best when read, so a 1000-iteration unit stays small)."""
 
     unit: str
     series: Series
@@ -85,7 +86,8 @@ class UnitResult:
     seed: int
     rewards: list[float] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
-    programs: list[str] = field(default_factory=list)
+    #: Programs of candidate best evaluations, by iteration.
+    programs: dict[int, str] = field(default_factory=dict)
     tokens: int = 0
     cost_usd: float | None = 0.0
 
@@ -114,6 +116,7 @@ class UnitResult:
 
     @property
     def best_iteration(self) -> int | None:
+        """The first iteration with the best successful reward (None if none succeeded)."""
         best, where = 0.0, None
         for index, (reward, status) in enumerate(zip(self.rewards, self.statuses,
                                                      strict=True), start=1):
@@ -124,49 +127,73 @@ class UnitResult:
     @property
     def best_program(self) -> str | None:
         where = self.best_iteration
-        return self.programs[where - 1] if where is not None else None
+        return self.programs.get(where) if where is not None else None
 
     @property
     def failures(self) -> int:
         return sum(1 for s in self.statuses if s != "ok")
 
 
+@dataclass
+class _Collect:
+    """What :func:`unit_results` keeps of a unit while streaming its records."""
+
+    first: Mapping[str, Any]
+    steps: dict[int, tuple[float, str, int, float | None, bool]] = field(default_factory=dict)
+    programs: dict[int, str] = field(default_factory=dict)
+    best: float = -1.0
+
+
 def unit_results(records: Iterable[Mapping[str, Any]], *, include_partial: bool = False
                  ) -> list[UnitResult]:
     """Units of the ``eval`` records (complete ones only unless ``include_partial``).
 
+    Streams: ``records`` may be :func:`~experiments.store.iter_records` over a large store.
     Repeated evaluation ids (stores concatenated by hand) count once; a unit's evaluations are
     taken in iteration order, up to the first missing iteration.
     """
-    by_unit: dict[str, dict[int, Mapping[str, Any]]] = {}
+    by_unit: dict[str, _Collect] = {}
     for record in records:
         if record.get("type") != "eval":
             continue
-        iterations = by_unit.setdefault(str(record["unit"]), {})
-        iterations.setdefault(int(record["iteration"]), record)
+        unit = str(record["unit"])
+        collect = by_unit.get(unit)
+        if collect is None:
+            slim = {k: record.get(k) for k in ("agent", "budget", "backend", "feedback_level",
+                                               "machine", "problem", "app", "seed")}
+            collect = by_unit[unit] = _Collect(slim)
+        iteration = int(record["iteration"])
+        if iteration in collect.steps:
+            continue
+        reward, status = finite(record.get("reward")), str(record.get("status"))
+        usage = record.get("usage") or {}
+        collect.steps[iteration] = (reward, status, int(usage.get("total_tokens", 0) or 0),
+                                    usage.get("cost_usd") if usage else 0.0, bool(usage))
+        if status == "ok" and reward >= collect.best:
+            collect.best = reward
+            collect.programs[iteration] = str(record.get("program", ""))
     out: list[UnitResult] = []
-    for unit, iterations in by_unit.items():
-        first = iterations[min(iterations)]
+    for unit, collect in by_unit.items():
+        first = collect.first
         series = Series(
             agent=str(first["agent"]), budget=int(first["budget"]),
-            backend=str(first.get("backend", "sim")),
-            feedback=str(first.get("feedback_level", "")),
-            machine=str(first.get("machine", "")), problem=first.get("problem"),
+            backend=str(first.get("backend") or "sim"),
+            feedback=str(first.get("feedback_level") or ""),
+            machine=str(first.get("machine") or ""), problem=first.get("problem"),
         )
         result = UnitResult(unit=unit, series=series, app=str(first["app"]),
                             seed=int(first["seed"]))
         costs: list[float | None] = []
         iteration = 1
-        while iteration in iterations and iteration <= series.budget:
-            record = iterations[iteration]
-            result.rewards.append(finite(record.get("reward")))
-            result.statuses.append(str(record.get("status")))
-            result.programs.append(str(record.get("program", "")))
-            usage = record.get("usage") or {}
-            if usage:
-                result.tokens += int(usage.get("total_tokens", 0))
-                costs.append(usage.get("cost_usd"))
+        while iteration in collect.steps and iteration <= series.budget:
+            reward, status, tokens, cost, has_usage = collect.steps[iteration]
+            result.rewards.append(reward)
+            result.statuses.append(status)
+            result.tokens += tokens
+            if has_usage:
+                costs.append(cost)
             iteration += 1
+        result.programs = {i: p for i, p in collect.programs.items() if i < iteration}
         result.cost_usd = None if any(c is None for c in costs) else sum(
             float(c) for c in costs if c is not None)
         if result.complete or include_partial:
@@ -366,15 +393,15 @@ def write_report(store: str | Path, out_dir: str | Path | None = None, *,
     """
     from experiments.html import write_html
     from experiments.plots import plot_average, plot_trajectories
-    from experiments.store import read_records
+    from experiments.store import iter_records
 
     path = Path(store)
     if path.is_dir():
         path = path / "results.jsonl"
     folder = Path(out_dir) if out_dir is not None else path.parent / "report"
     folder.mkdir(parents=True, exist_ok=True)
-    records = list(records) if records is not None else read_records(path)
-    every = unit_results(records, include_partial=True)
+    every = unit_results(records if records is not None else iter_records(path),
+                         include_partial=True)
     units = [u for u in every if u.complete]
     if not units:
         raise ValueError(f"{path}: no complete unit to report on "

@@ -157,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from experiments.report import write_report
     from experiments.runner import run_experiment
-    from experiments.store import StoreLocked, read_records
+    from experiments.store import StoreLocked, iter_records
     from experiments.validate import validate_records
 
     seeds = 2 if args.quick else args.seeds
@@ -192,19 +192,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreLocked as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    records = read_records(summary.store)
     validation = None
     if not args.no_validate:
-        validation = validate_records(records)
+        validation = validate_records(iter_records(summary.store))
         bad = [r for r in validation if not r.valid]
         print(f"validation: {len(validation) - len(bad)}/{len(validation)} best mappers "
               "confirmed", file=sys.stderr)
-    files = write_report(summary.store, validation=validation, title=config.name,
-                         records=records)
+    files = write_report(summary.store, validation=validation, title=config.name)
     from experiments.report import stat_rows, unit_results
 
     comparison = files.folder / "paper_comparison.md"
-    comparison.write_text(comparison_markdown(stat_rows(unit_results(records))))
+    comparison.write_text(comparison_markdown(stat_rows(unit_results(
+        iter_records(summary.store)))))
     print(files.tables_md.read_text())
     print(comparison.read_text())
     print(f"report: {files.html}", file=sys.stderr)

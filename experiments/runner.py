@@ -57,7 +57,7 @@ from experiments.records import (
     unit_record,
     usage_of,
 )
-from experiments.store import ResultsStore
+from experiments.store import ResultsStore, iter_records
 
 __all__ = [
     "ExperimentSummary",
@@ -443,7 +443,9 @@ def run_experiment(
             missing = [u for u in units if store.unit_finished(u.unit_id)
                        and not store.wandb_logged(u.unit_id)]
             if missing:
-                closing = {r["unit"]: r for r in store.records("unit")}
+                wanted = {u.unit_id for u in missing}
+                closing = {r["unit"]: r for r in iter_records(store_path, "unit")
+                           if r["unit"] in wanted}
                 for unit in missing:
                     _log_unit(store, logger, unit, closing[unit.unit_id], session)
     progress_lines.line(summary.describe())

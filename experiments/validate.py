@@ -75,23 +75,25 @@ def _unit_for(record: Mapping[str, Any], budget: int,
     )
 
 
-def _session_problem_options(records: Sequence[Mapping[str, Any]]
-                             ) -> tuple[dict[str, Any], str | None]:
-    """The grid's env options and factory, from the store's session records."""
-    for record in reversed(records):
-        if record.get("type") == "session":
-            config = record.get("config") or {}
-            return dict(config.get("env_options") or {}), config.get("env_factory")
-    return {}, None
+_SLIM_KEYS = ("unit", "iteration", "agent", "app", "seed", "budget", "backend",
+              "feedback_level", "machine", "problem", "program", "reward", "status",
+              "throughput")
 
 
-def _best_of(evals: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    best: Mapping[str, Any] | None = None
-    for record in evals:
-        if record.get("status") == "ok" and (
-                best is None or finite(record.get("reward")) > finite(best.get("reward"))):
-            best = record
-    return best
+def _slim(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a check needs (records are streamed; observations and infos are dropped)."""
+    return {key: record.get(key) for key in _SLIM_KEYS}
+
+
+def _better(record: Mapping[str, Any], best: Mapping[str, Any] | None) -> bool:
+    """Whether ``record`` beats ``best``: a higher successful reward, or the same reward at
+    an earlier iteration (the unit's best is the first one with the highest reward)."""
+    if record.get("status") != "ok":
+        return False
+    if best is None:
+        return True
+    key = (finite(record.get("reward")), -int(record["iteration"]))
+    return key > (finite(best.get("reward")), -int(best["iteration"]))
 
 
 def validate_records(
@@ -105,61 +107,85 @@ def validate_records(
     """Check the records of a store (see the module docstring).
 
     Args:
-        records: all records of a store.
+        records: all records of a store; streamed once (``iter_records`` of a large store
+            keeps memory small unless ``every``).
         every: re-run every evaluation, not only each unit's best.
         tolerance: relative and absolute tolerance on rewards and throughputs.
         env_options, env_factory: the grid's environment options (default: from the
-            store's session record).
+            store's last session record).
     """
-    records = list(records)
-    session_options, session_factory = _session_problem_options(records)
+    session_options: dict[str, Any] = {}
+    session_factory: str | None = None
+    first: dict[str, dict[str, Any]] = {}
+    best: dict[str, dict[str, Any] | None] = {}
+    everything: list[dict[str, Any]] = []
+    closing: dict[str, Mapping[str, Any]] = {}
+    seen: set[tuple[str, int]] = set()
+    for record in records:
+        kind = record.get("type")
+        if kind == "session":
+            config = record.get("config") or {}
+            session_options = dict(config.get("env_options") or {})
+            session_factory = config.get("env_factory")
+        elif kind == "unit":
+            closing[str(record["unit"])] = {k: record.get(k) for k in (
+                "best_score", "best_program", "best_iteration")}
+        elif kind == "eval":
+            unit_id = str(record["unit"])
+            position = (unit_id, int(record["iteration"]))
+            if position in seen:
+                continue
+            seen.add(position)
+            slim = _slim(record)
+            if unit_id not in first or int(record["iteration"]) < int(
+                    first[unit_id]["iteration"]):
+                first[unit_id] = slim
+            if _better(record, best.get(unit_id)):
+                best[unit_id] = slim
+            best.setdefault(unit_id, None)
+            if every:
+                everything.append(slim)
     env_options = session_options if env_options is None else env_options
     env_factory = session_factory if env_factory is None else env_factory
-    units: dict[str, dict[int, Mapping[str, Any]]] = {}
-    closing: dict[str, Mapping[str, Any]] = {}
-    for record in records:
-        if record.get("type") == "eval":
-            units.setdefault(str(record["unit"]), {}).setdefault(int(record["iteration"]),
-                                                                 record)
-        elif record.get("type") == "unit":
-            closing[str(record["unit"])] = record
 
     checks: list[tuple[Mapping[str, Any], str]] = []  # (record to re-run, unit id)
     results: list[ValidationResult] = []
-    for unit_id, iterations in units.items():
-        evals = [iterations[i] for i in sorted(iterations)]
-        best = _best_of(evals)
+    refuted: set[str] = set()
+    for unit_id, head in first.items():
+        top = best.get(unit_id)
         claim = closing.get(unit_id)
-        first = evals[0]
         if claim is not None:
             claimed_score = finite(claim.get("best_score"))
-            actual = finite(best.get("reward")) if best is not None else 0.0
-            claimed_program = claim.get("best_program")
-            actual_program = best.get("program") if best is not None else None
-            if not _close(claimed_score, actual, tolerance) or claimed_program != actual_program:
+            actual = finite(top.get("reward")) if top is not None else 0.0
+            actual_program = top.get("program") if top is not None else None
+            if (not _close(claimed_score, actual, tolerance)
+                    or claim.get("best_program") != actual_program):
+                refuted.add(unit_id)
                 results.append(ValidationResult(
-                    unit_id, str(first["agent"]), str(first["app"]), int(first["seed"]),
-                    int(first["budget"]), claim.get("best_iteration"), claimed_score, actual,
-                    "ok", "ok" if best is not None else None, "mismatch",
+                    unit_id, str(head["agent"]), str(head["app"]), int(head["seed"]),
+                    int(head["budget"]), claim.get("best_iteration"), claimed_score, actual,
+                    "ok", "ok" if top is not None else None, "mismatch",
                     "the unit record claims a best program or score that its evaluations "
                     "do not contain"))
                 continue
-        if every:
-            checks.extend((record, unit_id) for record in evals)
-        elif best is not None:
-            checks.append((best, unit_id))
-        else:
-            results.append(ValidationResult(
-                unit_id, str(first["agent"]), str(first["app"]), int(first["seed"]),
-                int(first["budget"]), None, 0.0, 0.0, str(first.get("status")), None, "valid",
-                "no evaluation succeeded: score 0, nothing to re-run"))
+        if not every:
+            if top is not None:
+                checks.append((top, unit_id))
+            else:
+                results.append(ValidationResult(
+                    unit_id, str(head["agent"]), str(head["app"]), int(head["seed"]),
+                    int(head["budget"]), None, 0.0, 0.0, str(head.get("status")), None,
+                    "valid", "no evaluation succeeded: score 0, nothing to re-run"))
+    if every:
+        checks = [(slim, str(slim["unit"])) for slim in everything
+                  if str(slim["unit"]) not in refuted]
 
     groups: dict[str, list[tuple[Mapping[str, Any], str]]] = {}
     for record, unit_id in checks:
         groups.setdefault(_problem_key(record), []).append((record, unit_id))
     for members in groups.values():
         results.extend(_rerun(members, tolerance, env_options, env_factory))
-    order = {unit_id: index for index, unit_id in enumerate(units)}
+    order = {unit_id: index for index, unit_id in enumerate(first)}
     return sorted(results, key=lambda r: (order.get(r.unit, 0), r.iteration or 0))
 
 
@@ -213,15 +239,15 @@ def _rerun(members: Sequence[tuple[Mapping[str, Any], str]], tolerance: float,
 
 def validate_store(path: str | Path, **options: Any) -> list[ValidationResult]:
     """:func:`validate_records` on the store at ``path`` (a file or a run folder)."""
-    from experiments.store import read_records
+    from experiments.store import iter_records
 
     path = Path(path)
     if path.is_dir():
         path = path / "results.jsonl"
-    return validate_records(read_records(path), **options)
+    return validate_records(iter_records(path), **options)
 
 
-def leaderboard_rows(records: Sequence[Mapping[str, Any]],
+def leaderboard_rows(records: Iterable[Mapping[str, Any]],
                      results: Sequence[ValidationResult]) -> list[dict[str, Any]]:
     """Per optimizer: average normalized throughput over benchmarks, units, and how many of
     them passed validation; best first. Only complete units count."""

@@ -39,7 +39,7 @@ def test_every_evaluation_is_one_record_with_program_observation_and_agent(
         assert record["status"] == status
         assert record["reward"] == (score if status == "ok" else 0.0)
         assert record["observation"]["normalized"] == score
-        assert record["feedback"] == record["observation"]["feedback"]
+        assert record["observation"]["feedback"].startswith(record["raw_output"])
         assert record["agent"] == FAKE_AGENT and record["seed"] in (0, 1)
         assert record["info"]["step"] == record["iteration"]
         assert record["info"]["budget_left"] == 6 - record["iteration"]
