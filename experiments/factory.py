@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "load_object",
     "make_unit_agent",
     "make_unit_env",
+    "preflight",
 ]
 
 
@@ -133,9 +135,11 @@ class TapeClient:
     """
 
     def __init__(self, model: str, live: Callable[[], Any],
-                 tape: Sequence[Mapping[str, Any]] = ()) -> None:
+                 tape: Sequence[Mapping[str, Any]] = (),
+                 redact: Callable[[str], str] = lambda text: text) -> None:
         self._model = model
         self._make_live = live
+        self._redact = redact
         self._live: Any | None = None
         self._tape = list(tape)
         self._position = 0
@@ -197,14 +201,14 @@ class TapeClient:
         except LLMError as failure:
             self._new.append({
                 "ok": False, "request": digest, "seed": seed,
-                "error": {"message": failure.message, "status": failure.status,
+                "error": {"message": self._redact(failure.message), "status": failure.status,
                           "retryable": failure.retryable, "fatal": failure.fatal,
                           "attempts": failure.attempts, "retry_after": failure.retry_after},
                 "prompt_tokens": 0, "completion_tokens": 0, "latency_s": 0.0,
             })
             raise
         self._new.append({
-            "ok": True, "request": digest, "seed": seed, "text": completion.text,
+            "ok": True, "request": digest, "seed": seed, "text": self._redact(completion.text),
             "prompt_tokens": completion.prompt_tokens,
             "completion_tokens": completion.completion_tokens, "model": completion.model,
             "latency_s": completion.latency_s, "attempts": completion.attempts,
@@ -229,6 +233,7 @@ def _llm_agent(unit: RunUnit, options: Mapping[str, Any]) -> tuple[Any, TapeClie
     from dataclasses import fields
 
     from agents import LLMAgent, LLMConfig, OpenAIChatClient
+    from agents.client import Redactor
 
     options = dict(options)
     client_path = options.pop("client", None)
@@ -252,7 +257,11 @@ def _llm_agent(unit: RunUnit, options: Mapping[str, Any]) -> tuple[Any, TapeClie
             timeout_s=config.timeout_s, retry=config.retry_policy(),
         )
 
-    tape = TapeClient(config.model, live)
+    key = os.environ.get(config.api_key_env, "")
+    # Replies are stored in the results: no endpoint may plant the key there (the agent's own
+    # records are redacted the same way).
+    tape = TapeClient(config.model, live, redact=Redactor((key,) if key else ()))
+    del key
     return LLMAgent(config, client=tape), tape, config.price()
 
 
@@ -276,3 +285,56 @@ def make_unit_agent(unit: RunUnit) -> tuple[Any, TapeClient | None, tuple[float,
         return make_agent(spec.name, seed=unit.seed, **dict(spec.options)), None, None
     except TypeError as error:
         raise ConfigError(f"agent {spec.label}: {error}") from None
+
+
+def preflight(units: Sequence[RunUnit]) -> None:
+    """Fail before any unit runs when a whole agent or problem cannot work: unknown agent
+    options, a missing optional dependency, an LLM agent without an endpoint, an unknown
+    machine or problem preset, a backend that is not available here. (Otherwise every unit
+    would fail the same way, one by one.)
+
+    Each agent is made and reset on the environment of its first unit, and one environment
+    of every (backend, feedback, machine, problem) is made; nothing is evaluated.
+
+    Raises:
+        ConfigError: with a message that says what to change.
+    """
+    def check(what: str, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except ConfigError as error:
+            raise ConfigError(f"{what}: {error}") from None
+        except ImportError as error:
+            raise ConfigError(f"{what} is not available: {error}") from None
+        except (KeyError, ValueError, TypeError, NotImplementedError) as error:
+            message = error.args[0] if isinstance(error, KeyError) and error.args else error
+            raise ConfigError(f"{what}: {message}") from None
+
+    problems: set[tuple[Any, ...]] = set()
+    agents: set[str] = set()
+    for unit in units:
+        problem = (unit.backend, unit.feedback, unit.machine, unit.problem, unit.env_factory)
+        if problem in problems and unit.agent.label in agents:
+            continue
+        env = check(f"environment {unit.app} on {unit.machine} ({unit.backend})",
+                    lambda unit=unit: make_unit_env(unit))
+        problems.add(problem)
+        try:
+            if unit.agent.label in agents:
+                continue
+            agents.add(unit.agent.label)
+            if unit.agent.name == "llm" and "client" not in unit.agent.options:
+                base_url = unit.agent.options.get("base_url")
+                key_variable = str(unit.agent.options.get("api_key_env", "OPENAI_API_KEY"))
+                if not base_url and not os.environ.get(key_variable):
+                    raise ConfigError(
+                        f"agent {unit.agent.label}: no LLM endpoint: set {key_variable} or "
+                        "give the option base_url (a local OpenAI-compatible server)")
+            agent, _, _ = check(f"agent {unit.agent.label}",
+                                lambda unit=unit: make_unit_agent(unit))
+            _, info = env.reset(seed=unit.seed)
+            check(f"agent {unit.agent.label}", lambda agent=agent, info=info: agent.reset(info))
+        finally:
+            close = getattr(env, "close", None)
+            if callable(close):
+                close()

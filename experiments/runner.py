@@ -47,6 +47,7 @@ from experiments.factory import (
     evaluation_identity,
     make_unit_agent,
     make_unit_env,
+    preflight,
 )
 from experiments.records import (
     eval_record,
@@ -339,6 +340,7 @@ def run_experiment(
         wandb_module: the ``wandb`` module to log with (tests pass a recorder).
 
     Raises:
+        ConfigError: an agent or backend of the grid cannot run here (checked first).
         StoreLocked: another process is running this experiment.
     """
     from experiments.parallel import make_executor
@@ -355,6 +357,7 @@ def run_experiment(
                                 session=session)
     cache_path = options.cache_path()
     units = config.units()
+    preflight(units)
     summary.units_total = len(units)
     by_id = {unit.unit_id: unit for unit in units}
 

@@ -165,3 +165,18 @@ class ScriptedChat:
 def scripted_llm(config: Any) -> ScriptedChat:
     """Client factory for the LLM agent's ``client`` option."""
     return ScriptedChat()
+
+
+class LeakyChat(ScriptedChat):
+    """An endpoint that echoes the API key in its reply (it must never reach the results)."""
+
+    def complete(self, messages: Any, *, seed: int | None = None) -> Any:
+        import dataclasses
+
+        completion = super().complete(messages, seed=seed)
+        leak = os.environ.get("OPENAI_API_KEY", "")
+        return dataclasses.replace(completion, text=f"my key is {leak}\n" + completion.text)
+
+
+def leaky_llm(config: Any) -> LeakyChat:
+    return LeakyChat()

@@ -75,9 +75,13 @@ def test_dry_run_counts_what_is_left(tmp_path, evaluation_log, capsys):
     (["compare", "--config", "/nonexistent.toml"], "cannot read"),
     (["report", "/nonexistent/results.jsonl"], "no such results file"),
     (["validate", "/nonexistent"], "no such results file"),
+    (["compare", "--agent", "llm", "--apps", "Circuit"], "no LLM endpoint"),
+    (["compare", "--agent", "random", "--machine", "no-such-machine"], "no-such-machine"),
+    (["compare", "--agent", "random", "--problem", "Z"], "unknown problem"),
 ])
 def test_bad_input_is_one_line_and_status_2(tmp_path, capsys, argv, message, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err

@@ -159,3 +159,33 @@ def test_validation_confirms_honest_results_and_catches_edited_ones(tmp_path):
 
     verdict = next(r for r in validate_records(edited(claim)) if r.agent == "random")
     assert verdict.verdict == "mismatch" and "claims" in verdict.message
+
+
+def test_an_api_key_echoed_by_the_endpoint_never_reaches_the_results(tmp_path, monkeypatch):
+    secret = "sk-test-NEVER-STORE-4f2a9e"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    leaky = AgentSpec("llm", options={"client": "tests.experiments.fakes:leaky_llm"})
+    config = _config("leak", agents=(leaky,), apps=("Circuit",), seeds=(0,), budgets=(3,))
+    summary = run_experiment(config, options(tmp_path))
+    assert summary.ok
+    text = summary.store.read_text()
+    assert secret not in text and "[REDACTED]" in text
+
+
+@pytest.mark.parametrize("agent, backend, message", [
+    (AgentSpec("llm", options={"colour": "red", "base_url": "http://127.0.0.1:9/v1"}), "sim",
+     "unknown options colour"),
+    (AgentSpec("llm"), "sim", "no LLM endpoint"),
+    (AgentSpec("random", options={"temperature": 3}), "sim", "temperature"),
+    (AgentSpec("random"), "legion", "not available"),
+])
+def test_agents_and_backends_that_cannot_run_fail_before_any_unit(
+        tmp_path, monkeypatch, agent, backend, message):
+    from experiments import ConfigError
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    config = ExperimentConfig(name="pre", agents=(agent,), apps=("Circuit",),
+                              backends=(backend,))
+    with pytest.raises(ConfigError, match=message):
+        run_experiment(config, options(tmp_path))
+    assert not (tmp_path / "runs" / "pre" / "results.jsonl").exists()
