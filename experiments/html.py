@@ -34,6 +34,7 @@ th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f3f3f3; }
 td.ok { color: #176b2c; } td.bad { color: #a3141e; font-weight: 600; }
+td.name { text-align: left; }
 img { max-width: 100%; border: 1px solid #ddd; margin: 0.5rem 0; }
 pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem; }
 .muted { color: #666; font-size: 0.9rem; }
@@ -121,7 +122,7 @@ def write_html(path: str | Path, *, title: str, rows: Sequence[StatRow],
         board_rows.append([str(rank), label[s], _f(means[s][0]), str(means[s][1]),
                            f"{100.0 * failed / total:.0f} %" if total else "–",
                            f"{tokens.get(s, 0):,}" if tokens.get(s) else "–", check])
-        board_classes.append(["", "", "", "", "", "", css])
+        board_classes.append(["", "name", "", "", "", "", css])
     parts += ["<h2>Leaderboard</h2>",
               "<p class=\"muted\">Average over benchmarks of the mean score over seeds. "
               "<em>Check</em>: the best mapper of every unit re-run by "
