@@ -126,7 +126,7 @@ class Coherence:
         self.key_bytes = at.key_bytes
         self.mem = MemoryState([m.capacity for m in mt.mems], at.key_bytes)
         self.nloc = 4 * len(mt.mems)  # red slots are location codes >= nloc
-        self.slot_of: dict[tuple[int, int, int], int] = {}
+        self.slot_of: dict[tuple[int, tuple[int, ...]], int] = {}
         self.slot_mem: list[int] = []
         # operation tables
         self.kind: list[int] = []
@@ -396,7 +396,14 @@ class Coherence:
             preds.update(staged)
 
     def _slot(self, pt: PointT, rt: ReqT) -> int:
-        key = (pt.launch.uid, pt.index, rt.index)
+        """The reduction instance of a RED requirement: one per memory and set of keys.
+
+        A task reducing into data that already has a pending reduction instance in the same
+        memory (an earlier leaf of the same block on the same GPU) accumulates into that
+        instance instead of allocating another: reductions commute, and the instance is
+        folded once. Different blocks or memories get their own instances, as the runtime
+        creates fresh ones (apps.md §0.5)."""
+        key = (rt.mem, rt.keys)
         slot = self.slot_of.get(key)
         if slot is None:
             slot = self.slot_of[key] = len(self.slot_mem)
@@ -411,21 +418,26 @@ class Coherence:
         fold, or a zero-cost join of several."""
         mt = self.prog.mt
         kb = self.key_bytes
-        order: dict[tuple[int, int], list[int]] = {}
+        order: dict[int, tuple[list[int], set[int]]] = {}
         for k in redk:
             for slot, r in self.reds[k]:
-                order.setdefault((slot, r), []).append(k)
+                entry = order.get(slot)
+                if entry is None:
+                    entry = order[slot] = ([], set())
+                if not entry[0] or entry[0][-1] != k:
+                    entry[0].append(k)
+                entry[1].add(r)
         base = set(staged)
         for k in redk:
             r = self.valid[k].get(loc, -1)
             if r >= 0:
                 base.add(r)
         folds = []
-        for (slot, reducer), ks in order.items():
+        for slot, (ks, reducers) in order.items():
             nbytes = sum(kb[k] for k in ks)
             smem = self.slot_mem[slot]
             route = mt.copy(smem, mem) if smem != mem else None
-            f = self.new_op(FOLD, base | {reducer}, CopyPayload(
+            f = self.new_op(FOLD, base | reducers, CopyPayload(
                 nbytes, route, mt.apply_pass(mem), pt, mt.mems[mem].node))
             self.folds += 1
             gated.append(f)

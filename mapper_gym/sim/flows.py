@@ -52,33 +52,13 @@ class FlowTable:
         self.on_link: list[dict[tuple[int, int], float]] = [{} for _ in link_bw]
         self.total = [0.0] * len(link_bw)
 
-    def _neighbours(self, loads) -> list[Flow]:
-        on_link = self.on_link
-        if len(loads) == 1:
-            keys = list(on_link[loads[0][0]])
-        else:
-            seen: dict[tuple[int, int], None] = {}
-            for li, _ in loads:
-                seen.update(dict.fromkeys(on_link[li]))
-            keys = list(seen)
-        flows = self.flows
-        return [flows[k] for k in keys]
-
-    def _retotal(self, loads) -> bool:
-        """Recompute the total load of each link; True when one of them carries several
-        transfers (someone else's rate may change)."""
-        shared = False
-        total, on_link = self.total, self.on_link
-        for li, _ in loads:
-            d = on_link[li]
-            if len(d) > 1:
-                total[li] = math.fsum(d.values())
-                shared = True
-            elif d:
-                total[li] = next(iter(d.values()))
-            else:
-                total[li] = 0.0
-        return shared
+    def _total(self, li: int) -> float:
+        d = self.on_link[li]
+        if len(d) > 1:
+            return math.fsum(d.values())
+        if d:
+            return next(iter(d.values()))
+        return 0.0
 
     def _rate(self, flow: Flow) -> float:
         rate = flow.cap
@@ -89,47 +69,72 @@ class FlowTable:
                 rate = share
         return rate
 
-    def _retime(self, flows: list[Flow], now: int) -> list[Flow]:
-        changed = []
-        for f in flows:
-            rate = self._rate(f)
-            if rate != f.rate:
-                if f.rate > 0.0 and now > f.last:
-                    f.remaining -= f.rate * (now - f.last) / PS_PER_S
-                    if f.remaining < 0.0:
-                        f.remaining = 0.0
-                f.last = now
-                f.rate = rate
-                f.version += 1
-                changed.append(f)
-        return changed
+    def _set_rate(self, f: Flow, rate: float, now: int, changed: list[Flow]) -> None:
+        if f.rate > 0.0 and now > f.last:
+            f.remaining -= f.rate * (now - f.last) / PS_PER_S
+            if f.remaining < 0.0:
+                f.remaining = 0.0
+        f.last = now
+        f.rate = rate
+        f.version += 1
+        changed.append(f)
 
     def add(self, flow: Flow, now: int) -> list[Flow]:
-        """Start ``flow``; returns every flow whose rate changed (``flow`` included)."""
-        self.flows[flow.key] = flow
+        """Start ``flow``; returns every flow whose rate changed (``flow`` included).
+
+        A link's share only drops when a transfer joins it, so only the transfers on its links
+        that went faster than the new share slow down; the others keep their rate."""
         key = flow.key
-        on_link = self.on_link
+        self.flows[key] = flow
+        on_link, total, bw, flows = self.on_link, self.total, self.link_bw, self.flows
+        slowed: dict[tuple[int, int], None] = {}
         for li, load in flow.loads:
-            on_link[li][key] = load
-        if not self._retotal(flow.loads):
-            return self._retime([flow], now)
-        return self._retime(self._neighbours(flow.loads), now)
+            d = on_link[li]
+            d[key] = load
+            if len(d) > 1:
+                t = total[li] = math.fsum(d.values())
+                share = bw[li] / t
+                for other in d:
+                    if other != key and flows[other].rate > share:
+                        slowed[other] = None
+            else:
+                total[li] = load
+        changed: list[Flow] = []
+        self._set_rate(flow, self._rate(flow), now, changed)
+        for other in slowed:
+            g = flows[other]
+            rate = self._rate(g)
+            if rate != g.rate:
+                self._set_rate(g, rate, now, changed)
+        return changed
 
     def remove(self, flow: Flow, now: int) -> list[Flow]:
-        """End ``flow``; returns the flows whose rate changed."""
+        """End ``flow``; returns the flows whose rate changed.
+
+        A link's share only rises, so only the transfers it was limiting (their rate equals
+        its old share) can speed up."""
         key = flow.key
         del self.flows[key]
-        on_link = self.on_link
-        busy = False
+        on_link, total, bw, flows = self.on_link, self.total, self.link_bw, self.flows
+        limited: dict[tuple[int, int], None] = {}
         for li, _ in flow.loads:
             d = on_link[li]
             del d[key]
             if d:
-                busy = True
-        self._retotal(flow.loads)
-        if not busy:
-            return []
-        return self._retime(self._neighbours(flow.loads), now)
+                old_share = bw[li] / total[li]
+                total[li] = self._total(li)
+                for other in d:
+                    if flows[other].rate >= old_share:
+                        limited[other] = None
+            else:
+                total[li] = 0.0
+        changed: list[Flow] = []
+        for other in limited:
+            g = flows[other]
+            rate = self._rate(g)
+            if rate != g.rate:
+                self._set_rate(g, rate, now, changed)
+        return changed
 
     @staticmethod
     def finish_time(flow: Flow) -> int:

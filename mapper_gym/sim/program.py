@@ -301,18 +301,18 @@ class _Builder:
                             VIRTUAL, f"VIRTUAL mapping of region argument {i} of leaf task "
                             f"{task.name}", choice.memory_origin, task=task.name, region=i)
                 else:
-                    mem = mt.mem_index[choice.memory]
+                    mem = mt.mem_of(choice.memory)
                     r = at.region_index[req.region]
                     loc = _loc(mem, choice, len(req.fields), at.dims[r])
             req_ts.append(ReqT(i, priv, req.redop, rkeys, nbytes, mem, loc,
                                bool(choice.collect and collect_on and priv == RO), choice))
         if task.inner:
-            p = PointT(lt, index, mt.proc_index[proc], proc.node, kind, tuple(req_ts), True,
+            p = PointT(lt, index, mt.proc_of(proc), proc.node, kind, tuple(req_ts), True,
                        self.inner_ps, self.inner_traced_ps, 0, 0)
             p.children = tuple(self.launch(child, task.name) for child in pt.children)
             return p
         work = pt.work
-        p_idx = mt.proc_index[proc]
+        p_idx = mt.proc_of(proc)
         accesses = []
         factors = []
         for rt in req_ts:

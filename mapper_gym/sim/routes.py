@@ -54,6 +54,10 @@ class MachineTables:
         self.proc_index: dict[Processor, int] = {p: i for i, p in enumerate(self.procs)}
         self.mems: tuple[Memory, ...] = machine.memories
         self.mem_index: dict[Memory, int] = {m: i for i, m in enumerate(self.mems)}
+        # lookups by identity first: the plan holds the machine's own objects, and hashing a
+        # frozen dataclass rebuilds the tuple of its fields every time
+        self._proc_id = {id(p): i for i, p in enumerate(self.procs)}
+        self._mem_id = {id(m): i for i, m in enumerate(self.mems)}
         self.link_ids: tuple[str, ...] = tuple(machine.links)
         self.link_index: dict[str, int] = {lid: i for i, lid in enumerate(self.link_ids)}
         self.link_bw: tuple[float, ...] = tuple(machine.links[lid].bandwidth
@@ -81,6 +85,20 @@ class MachineTables:
         self.costs: dict[tuple, tuple[int, int]] = {}
         self.inter_process = machine.overheads.inter_process_message
         self._rank: dict[tuple[int, int], tuple[float, int, int]] = {}
+
+    def proc_of(self, proc: Processor) -> int:
+        """Index of ``proc`` (any equal processor object works)."""
+        i = self._proc_id.get(id(proc))
+        if i is None or self.procs[i] is not proc:
+            i = self.proc_index[proc]
+        return i
+
+    def mem_of(self, mem: Memory) -> int:
+        """Index of ``mem`` (any equal memory object works)."""
+        i = self._mem_id.get(id(mem))
+        if i is None or self.mems[i] is not mem:
+            i = self.mem_index[mem]
+        return i
 
     def access(self, proc: int, mem: int):
         """:meth:`Machine.access` of processor ``proc`` on memory ``mem`` (cached)."""

@@ -17,6 +17,7 @@ The steps, each in its own module:
 
 from __future__ import annotations
 
+import gc
 import math
 
 from mapper_gym.appmodel import TimerMode, Timing
@@ -48,6 +49,19 @@ def simulate(plan: MappingPlan, config: RunConfig | None = None, *,
     task variant rejects, ...) come back as a failed result, never as an exception.
     """
     config = RunConfig() if config is None else config
+    collecting = gc.isenabled()
+    if collecting:
+        # The run builds many small, acyclic objects; the cyclic collector would rescan the
+        # growing heap over and over (it doubles the time of large runs) and finds nothing.
+        gc.disable()
+    try:
+        return _simulate(plan, config, extrapolate)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _simulate(plan: MappingPlan, config: RunConfig, extrapolate: bool) -> RunResult:
     app = plan.app
     machine = plan.machine
     log = RuntimeLog()
