@@ -67,3 +67,16 @@ def test_a_tiny_reproduction_end_to_end(tmp_path, monkeypatch, capsys):
         ("random", 10), ("opentuner", 10), ("expert", 1), ("default", 1), ("llm", 10)}
     expert = next(u for u in units if u["agent"] == "expert")
     assert expert["best_score"] == pytest.approx(1.0)
+
+
+def test_the_shipped_paper_grid_is_the_reproduction_grid():
+    from pathlib import Path
+
+    from experiments import load_config
+
+    folder = Path(__file__).resolve().parents[2] / "experiments" / "configs"
+    config, options = load_config(folder / "paper.toml")
+    assert [u.unit_id for u in config.units()] == [u.unit_id for u in paper_config().units()]
+    assert options.executor == "process" and options.wandb == "offline"
+    smoke, _ = load_config(folder / "smoke.toml")
+    assert len(smoke.units()) == 8
