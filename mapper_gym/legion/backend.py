@@ -224,6 +224,13 @@ class LegionBackend:
         """Run the real program under an already resolved ``plan``."""
         config = RunConfig() if config is None else config
         unique: dict[Diagnostic, None] = dict.fromkeys(warnings)
+        if plan.replicated:
+            unique[Diagnostic(
+                kind="execute", code="W-LEGION-NO-REPLICATION", severity="warning",
+                message="the real Legion backend does not control-replicate "
+                        f"{', '.join(sorted(plan.replicated))}: one shard runs it, and every "
+                        "point still runs on the processor the replicated placement gives it",
+            )] = None
         warn = tuple(unique)
         with tempfile.TemporaryDirectory(prefix="mapper-gym-legion-") as tmp:
             plan_file = Path(tmp) / "mapping.plan"

@@ -17,6 +17,10 @@ How the C++ mapper finds a decision:
   the single task of a single launch has no coordinates.
 
 Entries are identical across iterations, exactly as the plan is.
+
+Control replication is not performed by the real backend (one shard runs the top-level task);
+when the plan replicates a task, every index launch is written with its planned processors so
+that the points still run exactly where the plan's sharded placement puts them.
 """
 
 from __future__ import annotations
@@ -68,14 +72,16 @@ def _requirement(index: int, choice: InstanceChoice, has_data: bool, inner: bool
             f"{'C' if layout.c_order else 'F'} {align} {flags}")
 
 
-def _launch_lines(plan: MappingPlan, mapping: LaunchMapping, group: int) -> Iterable[str]:
+def _launch_lines(plan: MappingPlan, mapping: LaunchMapping, group: int,
+                  pin: bool) -> Iterable[str]:
     launch = mapping.launch
     task = plan.app.task(launch.task)
     requirements = plan.app.requirements_of(launch)
+    by_default = mapping.map_origin == DEFAULT_ORIGIN and not pin
     if launch.domain is None:
         yield f"launch {_name(launch.task)} {group} single"
     else:
-        placed = "default" if mapping.map_origin == DEFAULT_ORIGIN else "dsl"
+        placed = "default" if by_default else "dsl"
         extents = " ".join(str(e) for e in launch.domain)
         yield f"launch {_name(launch.task)} {group} index {placed} {len(launch.domain)} {extents}"
     for pm in mapping.points:
@@ -84,7 +90,7 @@ def _launch_lines(plan: MappingPlan, mapping: LaunchMapping, group: int) -> Iter
             targets = ";".join(f"{p.node}:{p.index}" for p in pm.targets)
         else:
             coords = ",".join(str(c) for c in pm.point.point)
-            targets = ("-" if mapping.map_origin == DEFAULT_ORIGIN
+            targets = ("-" if by_default
                        else ";".join(f"{p.node}:{p.index}" for p in pm.targets))
         yield f"point {coords} {targets}"
         for index, (req, choice) in enumerate(zip(requirements, pm.instances, strict=True)):
@@ -102,7 +108,8 @@ def lower_plan(plan: MappingPlan) -> str:
         first = plan.machine.processors_of(plan.task_kinds[top], 0)[0]
         lines += [f"launch {_name(top)} 0 single", f"point - {first.node}:{first.index}"]
     groups = launch_groups(plan)
+    pin = bool(plan.replicated)
     for launch, mapping in plan.launches.items():
-        lines.extend(_launch_lines(plan, mapping, groups[launch]))
+        lines.extend(_launch_lines(plan, mapping, groups[launch], pin))
     lines.append("end")
     return "\n".join(lines) + "\n"

@@ -101,3 +101,15 @@ def test_default_slicing_of_more_points_than_processors(app, overrides, make_bac
     result = make_backend(problem).execute(plan)
     assert result.ok, (result.raw_output(), result.stderr[-3000:])
     assert mismatches(plan, parse_mappings(result.stderr)) == []
+
+
+def test_replicated_plans_keep_their_placement(problems, make_backend):
+    """ControlReplicate is not performed for real (one shard), but the sharded placement the
+    resolver computes is what Legion runs, and the result says so in a warning."""
+    problem = problems["Stencil"]
+    plan = plan_for(problem, "Task * CPU;\nControlReplicate main;\n")
+    assert plan.replicated == frozenset({"main"})
+    result = make_backend(problem).execute(plan)
+    assert result.ok, result.raw_output()
+    assert mismatches(plan, parse_mappings(result.stderr)) == []
+    assert [w.code for w in result.warnings] == ["W-LEGION-NO-REPLICATION"]
