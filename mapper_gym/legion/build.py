@@ -69,9 +69,10 @@ HEADERS: tuple[str, ...] = ("plan.h", "dsl_mapper.h", "apps/common.h")
 STANDIN_SOURCE = "cuda_standin.c"
 
 CXXFLAGS: tuple[str, ...] = (
-    "-std=c++17", "-O2", "-fPIC", "-Wall", "-Wno-deprecated-declarations", "-Wno-unused-function",
+    "-std=c++17", "-O2", "-fPIC", "-Wall", "-Wextra", "-Wno-deprecated-declarations",
+    "-Wno-unused-function",
 )
-CFLAGS: tuple[str, ...] = ("-O2", "-fPIC", "-Wall")
+CFLAGS: tuple[str, ...] = ("-O2", "-fPIC", "-Wall", "-Wextra")
 
 
 class BuildError(RuntimeError):
@@ -253,9 +254,16 @@ class _Progress:
             turn += 1
 
 
-def _run(command: Sequence[str], what: str) -> float:
+_log_lock = threading.Lock()
+
+
+def _run(command: Sequence[str], what: str, log: Path | None = None) -> float:
+    """Run one build step; its compiler messages (warnings too) go to ``log``."""
     started = time.monotonic()
     done = subprocess.run(list(command), capture_output=True, text=True)
+    if log is not None:
+        with _log_lock, open(log, "a") as handle:
+            handle.write(f"$ {' '.join(command)}\n{done.stdout}{done.stderr}")
     if done.returncode != 0:
         output = (done.stdout + done.stderr).strip()
         tail = "\n".join(output.splitlines()[-60:])
@@ -303,6 +311,8 @@ def build(
         objects_dir = root / "objects"
         objects_dir.mkdir(parents=True, exist_ok=True)
         include = [f"-isystem{d}" for d in runtime.include_dirs] + [f"-I{src}"]
+        log = directory / "build.log"
+        log.write_text("")
         header_text = b"".join(sources[h] for h in HEADERS)
 
         steps: list[tuple[str, str, Callable[[], float]]] = []
@@ -317,7 +327,7 @@ def build(
 
             def compile_unit(unit: str = unit, obj: Path = obj, tmp: Path = tmp) -> float:
                 seconds = _run([cxx, *CXXFLAGS, *include, "-c", str(src / unit), "-o", str(tmp)],
-                               f"compiling {unit}")
+                               f"compiling {unit}", log)
                 os.replace(tmp, obj)
                 return seconds
 
@@ -326,7 +336,7 @@ def build(
         if standin:
             steps.append((STANDIN_NAME, "built", lambda: _run(
                 [cc, *CFLAGS, "-shared", "-Wl,-soname," + STANDIN_NAME, str(src / STANDIN_SOURCE),
-                 "-o", str(standin_lib)], "building the stand-in CUDA driver")))
+                 "-o", str(standin_lib)], "building the stand-in CUDA driver", log)))
         with _Progress(stream, len(steps) + 1) as shown:
             shown.message(
                 f"building the Legion backend in {directory} ({len(steps)} step(s) before "
@@ -359,7 +369,7 @@ def build(
             link += [f"-L{runtime.lib_dir}", *(f"-l{lib}" for lib in runtime.libraries),
                      f"-Wl,-rpath,{runtime.lib_dir}"]
             started = time.monotonic()
-            _run(link, "linking")
+            _run(link, "linking", log)
             os.replace(str(exe) + ".tmp", exe)
             shown.message(f"[{len(steps) + 1}/{len(steps) + 1}] linked {EXECUTABLE_NAME} "
                           f"({time.monotonic() - started:.1f} s)")

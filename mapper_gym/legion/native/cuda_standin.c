@@ -97,16 +97,19 @@ CUresult cuMemFree_v2(CUdeviceptr ptr) {
 static CUresult no_device(void) { return CUDA_ERROR_NO_DEVICE; }
 
 typedef CUresult (*any_fn)(void);
+/* Through void (*)(void), the one function type GCC lets any function pointer convert to
+ * without a warning; callers cast back to the real signature. */
+#define AS_ANY(f) ((any_fn)(void (*)(void))(f))
 
 static any_fn lookup(const char *symbol) {
   static const struct { const char *name; any_fn fn; } table[] = {
-    {"cuInit", (any_fn)cuInit},
-    {"cuDriverGetVersion", (any_fn)cuDriverGetVersion},
-    {"cuDeviceGetCount", (any_fn)cuDeviceGetCount},
-    {"cuGetErrorName", (any_fn)cuGetErrorName},
-    {"cuGetErrorString", (any_fn)cuGetErrorString},
-    {"cuMemFreeHost", (any_fn)cuMemFreeHost},
-    {"cuMemFree", (any_fn)cuMemFree_v2},
+    {"cuInit", AS_ANY(cuInit)},
+    {"cuDriverGetVersion", AS_ANY(cuDriverGetVersion)},
+    {"cuDeviceGetCount", AS_ANY(cuDeviceGetCount)},
+    {"cuGetErrorName", AS_ANY(cuGetErrorName)},
+    {"cuGetErrorString", AS_ANY(cuGetErrorString)},
+    {"cuMemFreeHost", AS_ANY(cuMemFreeHost)},
+    {"cuMemFree", AS_ANY(cuMemFree_v2)},
   };
   for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
     if (strcmp(symbol, table[i].name) == 0) return table[i].fn;

@@ -442,9 +442,11 @@ void toplevel_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx,
       {FID_RESISTANCE, {sizeof(float), "resistance"}},
       {FID_WIRE_CAP, {sizeof(float), "wire_cap"}}};
   for (int k = 0; k < kSegments; k++)
-    wire_fields.push_back({FID_CURRENT + k, {sizeof(float), "current._" + std::to_string(k)}});
+    wire_fields.push_back({static_cast<FieldID>(FID_CURRENT + k),
+                           {sizeof(float), "current._" + std::to_string(k)}});
   for (int k = 0; k < kSegments - 1; k++)
-    wire_fields.push_back({FID_VOLTAGE + k, {sizeof(float), "voltage._" + std::to_string(k)}});
+    wire_fields.push_back({static_cast<FieldID>(FID_VOLTAGE + k),
+                           {sizeof(float), "voltage._" + std::to_string(k)}});
   FieldSpace wire_fs = field_space(ctx, runtime, wire_fields);
   FieldSpace times_fs = field_space(ctx, runtime,
                                     {{FID_INIT_START, {sizeof(int64_t), "init_start"}},

@@ -271,15 +271,16 @@ CheckResult check_task(const Task* task, const std::vector<PhysicalRegion>& regi
   const double expect_out = config.init;
   CheckResult result{0, 0};
   for (PointInRectIterator<2> p(interior); p(); p++) {
-    if (input[*p] != expect_in) {
+    const double in = input[*p], out = output[*p];
+    if (in != expect_in) {
       if (result.bad_input++ < 10)
         std::printf("input (%lld,%lld): %.3f should be %.0f\n", (long long)p[0], (long long)p[1],
-                    input[*p], expect_in);
+                    in, expect_in);
     }
-    if (output[*p] != expect_out) {
+    if (out != expect_out) {
       if (result.bad_output++ < 10)
         std::printf("output (%lld,%lld): %.3f should be %.0f\n", (long long)p[0],
-                    (long long)p[1], output[*p], expect_out);
+                    (long long)p[1], out, expect_out);
     }
   }
   std::fflush(stdout);
