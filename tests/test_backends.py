@@ -49,6 +49,26 @@ def test_distal_flags_reconfigure_the_machine():
     assert regent.machine.processors_per_node("UTIL") == 1  # Stencil runs with -ll:util 1
 
 
+def test_application_flags_are_a_command_line_over_realm_defaults():
+    # DISTAL does not pass -ll:zsize/-ll:rsize/-ll:csize, so its runs get Realm's defaults even
+    # though the p100-node file describes the Regent runs (2 GiB zero-copy, 512 MiB RDMA).
+    mib = 1 << 20
+    cannon = build_problem("Cannon", "p100-node").machine
+    assert cannon.memory("ZCMEM", 0).capacity == 64 * mib
+    assert cannon.memories_of("RDMEM") == ()
+    assert cannon.memory("SYSMEM", 0).capacity == 512 * mib
+    circuit = build_problem("Circuit", "p100-node").machine
+    assert circuit.memory("ZCMEM", 0).capacity == 2048 * mib
+    assert circuit.memory("RDMEM", 0).capacity == 512 * mib
+
+
+def test_cpu_only_machines_keep_their_own_launch_settings():
+    # A GPU build's flags (-ll:gpu 4, 150 GB of system memory) cannot start on local-cpu.
+    machine = load_machine("local-cpu")
+    problem = build_problem("Circuit", "local-cpu")
+    assert problem.machine.legion == machine.legion
+
+
 @pytest.mark.parametrize("app", ["Johnson", "COSMA"])
 def test_four_ranks_per_node_for_johnson_and_cosma_at_preset_b(app):
     problem = build_problem(app, "lassen", nodes=4)

@@ -26,7 +26,7 @@ from typing import Any
 
 from mapper_gym.appmodel import AppModel, MachineShape
 from mapper_gym.dsl.context import AppInfo
-from mapper_gym.machine import Machine, load_machine, parse_legion_flags
+from mapper_gym.machine import Machine, load_machine, parse_legion_flags, realm_defaults
 
 __all__ = [
     "GROUP_PROBLEM",
@@ -131,8 +131,20 @@ class Problem:
 
 
 def _configure(base: Machine, model: AppModel, shape: MachineShape) -> Machine:
-    """``base`` with the application's ``-ll:`` flags (and the rank layout) applied."""
-    settings: dict[str, object] = dict(parse_legion_flags(model.legion_flags))
+    """``base`` configured the way the application is launched on it.
+
+    The application's ``-ll:`` flags are the research group's command line for the GPU build
+    (apps.md). A command line names only what it changes, so on a machine with GPUs the flags
+    apply over Realm's defaults, not over the machine file's ``[legion]`` block: a DISTAL run
+    that does not pass ``-ll:zsize`` gets Realm's 64 MiB of zero-copy memory even on a node
+    whose file describes the Regent runs' 2 GiB (machine.md §2). A machine without GPUs
+    (``local-cpu``) cannot take a GPU build's flags at all; there the program is launched the
+    way the machine file says, which is how the Legion backend runs CPU builds here.
+    """
+    settings: dict[str, object] = {}
+    if base.processors_per_node("GPU") > 0 and model.legion_flags:
+        settings.update(realm_defaults())
+        settings.update(parse_legion_flags(model.legion_flags))
     if shape.ranks_per_node != base.ranks_per_node:
         settings.setdefault("gpu", shape.gpus_per_node)
         settings["ranks_per_node"] = shape.ranks_per_node

@@ -27,7 +27,7 @@ Every hardware figure lives in ``presets/*.toml`` with an evidence label and a s
 
 from mapper_gym.machine.errors import MachineError
 from mapper_gym.machine.flags import LEGION_SETTINGS, parse_legion_flags, parse_size_mib
-from mapper_gym.machine.loader import DEFAULT_PRESET, list_presets, load_machine
+from mapper_gym.machine.loader import DEFAULT_PRESET, list_presets, load_machine, realm_defaults
 from mapper_gym.machine.machine import OVERRIDES, Machine
 from mapper_gym.machine.model import (
     DSL_PROCESSOR_KINDS,
@@ -92,4 +92,5 @@ __all__ = [
     "load_machine",
     "parse_legion_flags",
     "parse_size_mib",
+    "realm_defaults",
 ]

@@ -15,14 +15,15 @@ range may run more). ``ranks_per_node`` splits every host into several address s
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
-from mapper_gym.machine._files import flatten, list_presets, load_layers
+from mapper_gym.machine._files import BASE_FILE, flatten, list_presets, load_layers, read_toml
 from mapper_gym.machine._schema import read_machine_file
 from mapper_gym.machine.flags import unknown_name_error
 from mapper_gym.machine.machine import OVERRIDES, Machine
 
-__all__ = ["DEFAULT_PRESET", "list_presets", "load_machine"]
+__all__ = ["DEFAULT_PRESET", "list_presets", "load_machine", "realm_defaults"]
 
 #: The paper's node.
 DEFAULT_PRESET = "p100-node"
@@ -64,3 +65,17 @@ def load_machine(
     if nodes is not None:
         overrides = {"nodes": nodes, **overrides}
     return machine.with_overrides(**overrides) if overrides else machine
+
+
+@cache
+def _realm_defaults() -> tuple[tuple[str, object], ...]:
+    table = read_toml(BASE_FILE)["legion"]
+    return tuple(sorted((name, record["value"]) for name, record in table.items()))
+
+
+def realm_defaults() -> dict[str, object]:
+    """Realm's default value of every ``-ll:`` setting (the base layer's ``[legion]`` block).
+
+    A Legion command line only names the flags it changes; everything else takes these values.
+    """
+    return dict(_realm_defaults())
