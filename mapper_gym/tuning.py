@@ -316,7 +316,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
         print(f"{summary}; no mapper ran successfully", file=sys.stderr)
         return 1
     print(f"{summary}; best normalized throughput {result.best_score:.4f} "
-          f"(iteration {result.best_iteration})", file=sys.stderr)
+          f"(iteration {result.best_iteration}): {result.best_score:.2f}x the expert "
+          f"mapper's throughput", file=sys.stderr)
     sys.stdout.write(result.best_program if result.best_program.endswith("\n")
                      else result.best_program + "\n")
     return 0
