@@ -20,7 +20,7 @@ Not modelled: kernel memory traffic does not contend with copies or other kernel
 runs at its uncontended access rates); link sharing is per-link equal shares, not max-min;
 instances are tracked per key, so an instance's size is the bytes of what a task needs and
 fragmentation is ignored; core oversubscription; Regent's operator tasks; the runtime's
-window counts iterations (3), not operations.
+window counts iterations (2), not operations.
 """
 
 from mapper_gym.sim.simulate import WINDOW, simulate

@@ -61,13 +61,14 @@ class Record:
     """What happened in one phase: busy time, copies, timer-relevant body times."""
 
     __slots__ = ("busy", "copies", "copy_bytes", "end", "fills", "first_start", "folds",
-                 "last_end", "link_bytes", "map_bound", "moved", "task_time")
+                 "last_end", "map_bound", "moved", "route_bytes", "task_time")
 
     def __init__(self) -> None:
         self.busy: dict[int, int] = {}
         self.task_time: dict[str, int] = {}
         self.copy_bytes: dict[str, float] = {}
-        self.link_bytes: dict[int, float] = {}
+        #: id(route) -> [route, bytes moved along it]
+        self.route_bytes: dict[int, list] = {}
         self.copies = self.folds = self.fills = 0
         self.moved = 0.0
         self.first_start: dict[str, int] = {}
@@ -79,8 +80,8 @@ class Record:
 class Block:
     """Operation states of one phase."""
 
-    __slots__ = ("body_done", "done", "kids_left", "launch_left", "pending", "phase", "ready",
-                 "rec", "tpl", "traced", "undone", "waiters")
+    __slots__ = ("body_done", "done", "fast", "kids_left", "launch_left", "pending", "phase",
+                 "ready", "rec", "tpl", "traced", "undone", "waiters")
 
     def __init__(self, phase: int, tpl: PhaseTemplate, traced: bool) -> None:
         self.phase = phase
@@ -96,6 +97,45 @@ class Block:
         self.body_done: set[int] = set()
         self.launch_left: dict[int, int] = {}
         self.rec = Record()
+        self.fast: Fast | None = None
+
+
+class Fast:
+    """Per-template arrays the hot paths index directly (one attribute chain less per use)."""
+
+    __slots__ = ("body", "dur", "dur_traced", "interest", "kind", "lat", "name", "nbytes",
+                 "node", "proc", "start")
+
+    def __init__(self, tpl: PhaseTemplate, interests: frozenset[str]) -> None:
+        n = tpl.n
+        self.kind = tpl.kind
+        self.proc = [-1] * n
+        self.dur = [0] * n
+        self.dur_traced = [0] * n
+        self.start = [0] * n
+        self.body = [0] * n
+        self.name: list[str] = [""] * n
+        self.interest = [False] * n
+        self.node = [0] * n
+        self.lat = [0] * n
+        self.nbytes = [0] * n
+        for i, (k, pay) in enumerate(zip(tpl.kind, tpl.payload, strict=True)):
+            if k in (TASK, INNER):
+                self.proc[i] = pay.proc
+                self.dur[i] = pay.duration
+                self.dur_traced[i] = pay.duration_traced
+                self.start[i] = pay.start_overhead
+                self.body[i] = pay.body
+                self.name[i] = pay.launch.task
+                self.interest[i] = pay.launch.task in interests
+            elif k == FUTURE:
+                self.dur[i] = self.dur_traced[i] = pay
+            else:
+                self.node[i] = pay.dst_node
+                route = pay.route if pay.route is not None else pay.apply
+                self.lat[i] = route.latency
+                self.nbytes[i] = pay.nbytes
+                self.name[i] = pay.consumer.launch.task
 
 
 class Segment:
@@ -165,6 +205,7 @@ class Engine:
         self.on_phase_start: Callable[[int], None] | None = None
         self.phase_start_time: dict[int, int] = {}
         self.records: dict[int, Record] = {}
+        self._fast: dict[int, Fast] = {}
         #: stop as soon as these phases are complete (None: run to the end)
         self.stop_when: frozenset[int] | None = None
         self.handlers = (self._ev_ready, self._ev_done, self._ev_body, self._ev_issued,
@@ -261,6 +302,10 @@ class Engine:
         tpl = self.template_of(phase)
         traced = self.seg.traced_from is not None and phase >= self.seg.traced_from
         b = Block(phase, tpl, traced)
+        fast = self._fast.get(id(tpl))
+        if fast is None:
+            fast = self._fast[id(tpl)] = Fast(tpl, self.interests)
+        b.fast = fast
         blocks = self.blocks
         blocks[phase] = b
         n = tpl.n
@@ -428,30 +473,31 @@ class Engine:
         self._dispatch(self.blocks[phase], idx)
 
     def _dispatch(self, b: Block, i: int) -> None:
-        tpl = b.tpl
-        kind = tpl.kind[i]
+        fast = b.fast
+        kind = fast.kind[i]
         now = self.now
         if kind == TASK:
-            pt = tpl.payload[i]
-            p = pt.proc
+            p = fast.proc[i]
             pf = self.proc_free
             s = pf[p]
             if s < now:
                 s = now
-            e = s + pt.duration
+            e = s + fast.dur[i]
             pf[p] = e
             self.seq += 1
             heapq.heappush(self.heap, (e, self.seq, EV_DONE, b.phase, i, 0))
-            rec = b.rec
-            body = pt.body
-            name = pt.launch.task
+            body = fast.body[i]
             if body:
+                rec = b.rec
                 busy = rec.busy
                 busy[p] = busy.get(p, 0) + body
+                name = fast.name[i]
                 tt = rec.task_time
                 tt[name] = tt.get(name, 0) + body
-            if name in self.interests:
-                bs = s + pt.start_overhead
+            if fast.interest[i]:
+                rec = b.rec
+                name = fast.name[i]
+                bs = s + fast.start[i]
                 fs = rec.first_start.get(name)
                 if fs is None or bs < fs:
                     rec.first_start[name] = bs
@@ -459,19 +505,17 @@ class Engine:
                 if le is None or e > le:
                     rec.last_end[name] = e
         elif kind == INNER:
-            pt = tpl.payload[i]
-            p = pt.proc
+            p = fast.proc[i]
             s = self.proc_free[p]
             if s < now:
                 s = now
-            e = s + (pt.duration_traced if b.traced else pt.duration)
+            e = s + (fast.dur_traced[i] if b.traced else fast.dur[i])
             self.proc_free[p] = e
             self.push(e, EV_BODY, b.phase, i)
         elif kind == FUTURE:
-            self.push(now + tpl.payload[i], EV_DONE, b.phase, i)
+            self.push(now + fast.dur[i], EV_DONE, b.phase, i)
         else:
-            pay = tpl.payload[i]
-            bg = self.bg_free[pay.dst_node]
+            bg = self.bg_free[fast.node[i]]
             bi = 0
             s = bg[0]
             for k in range(1, len(bg)):
@@ -482,8 +526,8 @@ class Engine:
                 s = now
             e = s + self.c_issue
             bg[bi] = e
-            route = pay.route if pay.route is not None else pay.apply
-            self.push(e + route.latency, EV_ISSUED, b.phase, i)
+            self.seq += 1
+            heapq.heappush(self.heap, (e + fast.lat[i], self.seq, EV_ISSUED, b.phase, i, 0))
             rec = b.rec
             if kind == COPY:
                 rec.copies += 1
@@ -491,8 +535,9 @@ class Engine:
                 rec.folds += 1
             else:
                 rec.fills += 1
-            name = pay.consumer.launch.task
-            rec.copy_bytes[name] = rec.copy_bytes.get(name, 0.0) + pay.nbytes
+            name = fast.name[i]
+            cb = rec.copy_bytes
+            cb[name] = cb.get(name, 0.0) + fast.nbytes[i]
 
     def _ev_issued(self, phase: int, idx: int, extra: int) -> None:
         b = self.blocks[phase]
@@ -511,13 +556,22 @@ class Engine:
     def _start_flow(self, b: Block, idx: int, route, nbytes: float, stage: int,
                     engine: int) -> None:
         rec = b.rec
-        lb = rec.link_bytes
-        for li, load in route.loads:
-            lb[li] = lb.get(li, 0.0) + nbytes * load
+        rb = rec.route_bytes
+        entry = rb.get(id(route))
+        if entry is None:
+            rb[id(route)] = [route, nbytes]
+        else:
+            entry[1] += nbytes
         rec.moved += nbytes
-        flow = Flow((b.phase, idx), route, nbytes, self.now, stage, engine)
-        for f in self.flows.add(flow, self.now):
-            self.push(FlowTable.finish_time(f), EV_FLOW, f.key[0], f.key[1], f.version)
+        now = self.now
+        flow = Flow((b.phase, idx), route, nbytes, now, stage, engine)
+        heap = self.heap
+        push = heapq.heappush
+        finish = FlowTable.finish_time
+        for f in self.flows.add(flow, now):
+            self.seq += 1
+            key = f.key
+            push(heap, (finish(f), self.seq, EV_FLOW, key[0], key[1], f.version))
 
     def _ev_flow(self, phase: int, idx: int, version: int) -> None:
         flows = self.flows
@@ -575,7 +629,12 @@ class Engine:
                 left = pending[wi] - 1
                 pending[wi] = left
                 if left == 0:
-                    self._ready(b, wi)
+                    t = ready[wi]
+                    if t > now:
+                        self.seq += 1
+                        heapq.heappush(self.heap, (t, self.seq, EV_READY, b.phase, wi, 0))
+                    else:
+                        self._dispatch(b, wi)
         if b.waiters:
             waiters = b.waiters.pop(i, None)
             if waiters:
@@ -632,6 +691,15 @@ class Engine:
 
     # -- state and shifting --------------------------------------------------------------------
 
+    def fingerprint(self) -> tuple:
+        """A cheap summary of the state relative to now: equal states have equal
+        fingerprints, so the full :meth:`state` is only worth taking when they repeat."""
+        now = self.now
+        return (
+            tuple(x - now if x > now else 0 for x in self.proc_free),
+            self.total_undone, len(self.heap), len(self.flows.flows),
+        )
+
     def state(self, j: int) -> tuple:
         """The complete state, relative to now and to iteration ``j`` (for equality tests)."""
         now = self.now
@@ -652,9 +720,13 @@ class Engine:
         for p in sorted(self.blocks):
             b = self.blocks[p]
             done, pending, ready = b.done, b.pending, b.ready
-            ops = tuple((i, pending[i], max(ready[i] - now, 0))
-                        for i in range(len(done)) if not done[i])
-            blocks.append((rel(p), ops, tuple(sorted(b.kids_left.items())),
+            ops = []
+            i = done.find(0)
+            while i >= 0:
+                r = ready[i] - now
+                ops.append((i, pending[i], r if r > 0 else 0))
+                i = done.find(0, i + 1)
+            blocks.append((rel(p), tuple(ops), tuple(sorted(b.kids_left.items())),
                            tuple(sorted(b.body_done)), tuple(sorted(b.launch_left.items()))))
 
         def clamp(xs):

@@ -88,6 +88,7 @@ def run_segment(
     end_phase = iteration_phases[-1] + 1 if iteration_phases else 0
     horizon = end_phase - window  # phases below it never see the end of the loop
     snaps: dict[int, tuple[tuple, int]] = {}
+    prints: dict[int, tuple] = {}
     state: dict[str, object] = {"pattern": None, "jumped": False, "skipped": 0}
     earliest = template_start + window  # states there only hold template operations
 
@@ -102,6 +103,13 @@ def run_segment(
         pattern = state["pattern"]
         if pattern is None:
             if j < earliest or j - segment.phases[0] < window:
+                return
+            # full states are taken only around phases whose fingerprint repeats one of the
+            # last MAX_PERIOD ones (in a periodic regime it always does)
+            fp = eng.fingerprint()
+            prints[j] = fp
+            prints.pop(j - MAX_PERIOD - 1, None)
+            if not any(prints.get(j - d) == fp for d in range(1, MAX_PERIOD + 1)):
                 return
             st = eng.state(j)
             for d in range(1, MAX_PERIOD + 1):

@@ -35,7 +35,7 @@ from mapper_gym.sim.units import to_s
 
 #: Iterations the top-level task may run ahead of the oldest unfinished one (the runtime's
 #: window of outstanding operations, counted in iterations; see coherence.py).
-WINDOW = 3
+WINDOW = 2
 
 BACKEND = "sim"
 
@@ -213,9 +213,10 @@ def _stats(prog: Program, lr: LogicalResult, per_iteration: list[tuple[Record, i
             task_time[name] = task_time.get(name, 0.0) + to_s(t)
         for name, nbytes in rec.copy_bytes.items():
             copy_bytes[name] = copy_bytes.get(name, 0.0) + nbytes
-        for li, nbytes in rec.link_bytes.items():
-            lid = mt.link_ids[li]
-            link_bytes[lid] = link_bytes.get(lid, 0.0) + nbytes
+        for route, nbytes in rec.route_bytes.values():
+            for li, load in route.loads:
+                lid = mt.link_ids[li]
+                link_bytes[lid] = link_bytes.get(lid, 0.0) + nbytes * load
         copies += rec.copies
         folds += rec.folds
         fills += rec.fills
