@@ -36,7 +36,7 @@ from mapper_gym.dsl.printer import format_program
 from mapper_gym.legion.apps import RealApp, real_app
 from mapper_gym.legion.build import BuildError, LegionBuild, build
 from mapper_gym.legion.lower import lower_plan
-from mapper_gym.legion.output import diagnose, parse_timing
+from mapper_gym.legion.output import busy_times, diagnose, parse_timing
 from mapper_gym.legion.process import run_limited
 from mapper_gym.legion.wheel import WheelUnavailable
 from mapper_gym.machine import Machine
@@ -259,6 +259,13 @@ class LegionBackend:
         assert elapsed is not None  # diagnose() made sure
         timing = Timing(elapsed=elapsed, init_time=init or 0.0)
         extra["init_time"] = timing.init_time
+        inner = [t.name for t in self.problem.model.tasks if t.inner]
+        per_proc, per_task = busy_times(outcome.stderr, skip=inner)
+        machine = self.problem.machine
+        processors = {p.uid: per_proc.get(f"n{p.node}.{p.kind}{p.index}", 0.0)
+                      for p in machine.processors_of("CPU")}
+        capacity = {m.uid: float(m.capacity) for node in range(machine.nodes)
+                    for m in machine.memories_on(node)}
         return RunResult(
             status="ok",
             throughput=self.problem.model.throughput(timing),
@@ -268,7 +275,8 @@ class LegionBackend:
             stderr=outcome.stderr,
             backend=self.name,
             warnings=warn,
-            stats=RunStats(extra=extra),
+            stats=RunStats(processor_busy=processors, task_time=per_task,
+                           memory_capacity=capacity, extra=extra),
             plan_summary=plan.summary(),
         )
 

@@ -6,6 +6,8 @@
 * **Decisions.** The DSL mapper logs every point task it maps as a ``MAPGYM map`` line (see
   ``native/dsl_mapper.cc``): processor, targets, and per region requirement the memory, the
   instance's real dimension ordering, alignment and whether it is collected.
+* **Profiles.** Realm's timeline of every task body (``MAPGYM ran``) and the measured window
+  give the per-processor and per-task busy times of :class:`~mapper_gym.result.RunStats`.
 * **Failures.** A crash, an assertion, a hang, an out-of-memory abort or missing output becomes a
   :class:`~mapper_gym.dsl.errors.Diagnostic` (phase ``execute``) carrying the real log line; the
   rules are checked in order, most specific first.
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mapper_gym.dsl.errors import Diagnostic
@@ -23,12 +26,19 @@ from mapper_gym.plan import DEFAULT_ORIGIN, MappingPlan, Origin
 __all__ = [
     "LoggedInstance",
     "LoggedMapping",
+    "TaskRun",
+    "busy_times",
     "diagnose",
+    "measured_window",
     "parse_mappings",
+    "parse_runs",
     "parse_timing",
 ]
 
-_TIMING = re.compile(r"^MAPGYM timing init=(\S+) elapsed=(\S+)\s*$", re.M)
+_TIMING = re.compile(r"^MAPGYM timing init=(\S+) elapsed=(\S+)(?: window=(-?\d+),(-?\d+))?\s*$",
+                     re.M)
+_RAN = re.compile(r"^MAPGYM ran task=(?P<task>\S+) point=(?P<point>\S+) proc=(?P<proc>\S+) "
+                  r"start=(?P<start>-?\d+) end=(?P<end>-?\d+)\s*$", re.M)
 _ELAPSED = re.compile(r"^ELAPSED TIME = +([0-9.]+) s\s*$", re.M)
 _INIT = re.compile(r"^INIT TIME = +([0-9.]+) s\s*$", re.M)
 _MAP = re.compile(
@@ -127,13 +137,63 @@ def parse_timing(stdout: str, stderr: str) -> tuple[float | None, float | None]:
     """(elapsed, init) seconds of the measured windows; None where the run did not say."""
     precise = _TIMING.findall(stderr)
     if precise:
-        init, elapsed = precise[-1]
+        init, elapsed = precise[-1][:2]
         try:
             return float(elapsed), float(init)
         except ValueError:
             pass
     elapsed_m, init_m = _ELAPSED.findall(stdout), _INIT.findall(stdout)
     return (float(elapsed_m[-1]) if elapsed_m else None, float(init_m[-1]) if init_m else None)
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    """One task body as Realm's profiler saw it (``MAPGYM ran``), times in Realm clock ns."""
+
+    task: str
+    point: tuple[int, ...] | None
+    processor: tuple[str, int, int]
+    start: int
+    end: int
+
+
+def parse_runs(log: str) -> list[TaskRun]:
+    """Every ``MAPGYM ran`` line of a run's stderr."""
+    return [TaskRun(m["task"],
+                    None if m["point"] == "-" else tuple(int(c) for c in m["point"].split(",")),
+                    _proc(m["proc"]), int(m["start"]), int(m["end"]))
+            for m in _RAN.finditer(log)]
+
+
+def measured_window(stderr: str) -> tuple[int, int] | None:
+    """The measured window on Realm's clock (ns), when the program reported it."""
+    found = _TIMING.findall(stderr)
+    if found and found[-1][2]:
+        return int(found[-1][2]), int(found[-1][3])
+    return None
+
+
+def busy_times(stderr: str, skip: Iterable[str] = ()) -> tuple[dict[str, float],
+                                                                 dict[str, float]]:
+    """Seconds of task bodies inside the measured window, per processor (``n0.CPU1``) and per
+    task name. Without a reported window, the whole run counts. ``skip`` names tasks not to
+    count: an inner task's timeline spans the waits of its body, not work."""
+    window = measured_window(stderr)
+    lo, hi = window if window is not None else (-(2**63), 2**63 - 1)
+    skipped = set(skip)
+    per_proc: dict[str, float] = {}
+    per_task: dict[str, float] = {}
+    for run in parse_runs(stderr):
+        if run.task in skipped:
+            continue
+        overlap = min(run.end, hi) - max(run.start, lo)
+        if overlap <= 0:
+            continue
+        kind, node, index = run.processor
+        uid = f"n{node}.{kind}{index}"
+        per_proc[uid] = per_proc.get(uid, 0.0) + overlap * 1e-9
+        per_task[run.task] = per_task.get(run.task, 0.0) + overlap * 1e-9
+    return per_proc, per_task
 
 
 def _first_line(text: str, needle: str) -> str | None:

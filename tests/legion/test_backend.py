@@ -55,6 +55,13 @@ def test_protocol_success_result_and_cache(problems, native):
     assert result.raw_output().startswith("Performance Metric:")
     assert result.plan_summary["tasks"]["calculate_new_currents"]["kind"] == "CPU"
     assert set(result.stats.extra) >= {"wall_seconds", "peak_rss_bytes", "returncode", "build"}
+    # per-processor and per-task busy time inside the measured window, from Realm's timelines
+    assert set(result.stats.processor_busy) == {"n0.CPU0", "n0.CPU1"}
+    assert set(result.stats.task_time) <= {"calculate_new_currents", "distribute_charge",
+                                           "update_voltages"}
+    assert result.stats.task_time.get("calculate_new_currents", 0) > 0
+    assert sum(result.stats.processor_busy.values()) <= 2 * result.elapsed * 1.01
+    assert set(result.stats.memory_capacity) == {"n0.SYSMEM0"}
     assert "circuit settings: loops=3" in result.stdout
     assert "{gpu}" not in result.stdout  # the runtime's log goes to stderr
     # the same program (modulo comments and spacing) comes from the cache

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mapper_gym.legion.output import (
     STRIDE_MESSAGE,
     LoggedInstance,
@@ -110,3 +112,24 @@ def test_legion_errors_assertions_and_crashes():
     assert "last words" in error.raw
     _, error = diagnose(outcome("", "", returncode=2), time_limit=10, memory_limit=None)
     assert error.message == "the program exited with status 2"
+
+
+def test_busy_times_are_clipped_to_the_measured_window():
+    from mapper_gym.legion.output import busy_times, measured_window, parse_runs
+
+    err = (
+        "MAPGYM ran task=stencil point=0 proc=CPU:0:0 start=1000 end=3000\n"  # half inside
+        "MAPGYM ran task=stencil point=1 proc=CPU:0:1 start=2500 end=3500\n"  # all inside
+        "MAPGYM ran task=increment point=0 proc=CPU:0:0 start=9000 end=9500\n"  # after
+        "MAPGYM ran task=main point=- proc=CPU:0:0 start=0 end=10000\n"  # inner: skipped
+        "MAPGYM timing init=0.000001 elapsed=0.000003 window=2000,5000\n"
+    )
+    assert measured_window(err) == (2000, 5000)
+    runs = parse_runs(err)
+    assert runs[3].point is None and runs[0].processor == ("CPU", 0, 0)
+    per_proc, per_task = busy_times(err, skip=["main"])
+    assert per_proc == pytest.approx({"n0.CPU0": 1000e-9, "n0.CPU1": 1000e-9})
+    assert per_task == pytest.approx({"stencil": 2000e-9})
+    # an older program without the window: everything counts
+    whole, _ = busy_times(err.replace(" window=2000,5000", ""), skip=["main"])
+    assert whole == pytest.approx({"n0.CPU0": 2500e-9, "n0.CPU1": 1000e-9})

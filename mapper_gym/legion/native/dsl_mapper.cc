@@ -343,8 +343,14 @@ void DSLMapper::map_task(const MapperContext ctx, const Task& task, const MapTas
     output.chosen_instances[i].push_back(instance);
     if (inst.collect && req.privilege == LEGION_READ_ONLY) output.untracked_valid_regions.insert(i);
   }
-  if (tp->instance_limit > 0)
+  // Completion reports: InstanceLimit needs them, and their timelines give the run's
+  // per-task and per-processor busy times (MAPGYM ran lines).
+  if (tp->instance_limit > 0 || log_decisions) {
     output.task_prof_requests.add_measurement<Realm::ProfilingMeasurements::OperationStatus>();
+    if (log_decisions)
+      output.task_prof_requests
+          .add_measurement<Realm::ProfilingMeasurements::OperationTimeline>();
+  }
   if (log_decisions) log_mapping(ctx, task, lp != nullptr ? lp->group : 0, output, created_flags);
 }
 
@@ -387,10 +393,21 @@ void DSLMapper::select_tasks_to_map(const MapperContext ctx, const SelectMapping
 void DSLMapper::report_profiling(const MapperContext ctx, const Task& task,
                                  const TaskProfilingInfo& input) {
   const TaskPlan* tp = plan->task(task.get_task_name());
-  if (tp == nullptr || tp->instance_limit <= 0 || !input.task_response) {
+  if (tp == nullptr || !input.task_response) {
     DefaultMapper::report_profiling(ctx, task, input);
     return;
   }
+  Realm::ProfilingMeasurements::OperationTimeline timeline;
+  if (log_decisions && input.profiling_responses.get_measurement(timeline) &&
+      timeline.start_time != timeline.INVALID_TIMESTAMP &&
+      timeline.end_time != timeline.INVALID_TIMESTAMP) {
+    std::string point = task.is_index_space ? coords_of(task.index_point) : "-";
+    std::fprintf(stderr, "MAPGYM ran task=%s point=%s proc=%s start=%lld end=%lld\n",
+                 task.get_task_name(), point.c_str(), describe_proc(task.current_proc).c_str(),
+                 static_cast<long long>(timeline.start_time),
+                 static_cast<long long>(timeline.end_time));
+  }
+  if (tp->instance_limit <= 0) return;
   auto it = in_flight.find(task.get_task_name());
   if (it != in_flight.end() && it->second > 0) it->second--;
   if (log_decisions)

@@ -95,6 +95,7 @@ struct StepArgs {
 struct Times {
   double init_time;
   double elapsed;
+  int64_t start, stop;  // the measured window on Realm's clock
 };
 
 /* splitmix64: a small, good, seedable generator; every node and piece seeds its own stream, so
@@ -368,7 +369,7 @@ Times get_elapsed_task(const Task*, const std::vector<PhysicalRegion>& regions, 
     c = std::min<int64_t>(c, start[*p]);
     d = std::max<int64_t>(d, stop[*p]);
   }
-  return Times{(b - a) * 1e-9, (d - c) * 1e-9};
+  return Times{(b - a) * 1e-9, (d - c) * 1e-9, c, d};
 }
 
 void print_summary_task(const Task* task, const std::vector<PhysicalRegion>&, Context,
@@ -383,7 +384,7 @@ void print_summary_task(const Task* task, const std::vector<PhysicalRegion>&, Co
   std::printf("ELAPSED TIME = %7.3f s\n", t.elapsed);
   std::printf("GFLOPS = %7.3f GFLOPS\n", flops / t.elapsed / 1e9);
   std::fflush(stdout);
-  report_timing(t.init_time, t.elapsed);
+  report_timing(t.init_time, t.elapsed, t.start, t.stop);
 }
 
 // -------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@
 #ifndef MAPPER_GYM_APPS_COMMON_H
 #define MAPPER_GYM_APPS_COMMON_H
 
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -22,12 +21,9 @@
 namespace mapper_gym {
 namespace apps {
 
-/* Nanoseconds on the process-wide monotonic clock. */
-inline int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+/* Nanoseconds on Realm's clock: one clock for the whole process, and the one Realm's task
+ * timelines use, so the measured window and the per-task profiles line up. */
+inline int64_t now_ns() { return Realm::Clock::current_time_in_nanoseconds(); }
 
 /* Fails the run the way a C assert in the original kernels does: the message on stderr, then
  * SIGABRT. */
@@ -40,8 +36,11 @@ inline int64_t now_ns() {
 
 /* The precise measured window, for the Python side (the program's own lines are rounded to
  * milliseconds). */
-inline void report_timing(double init_seconds, double elapsed_seconds) {
-  std::fprintf(stderr, "MAPGYM timing init=%.9f elapsed=%.9f\n", init_seconds, elapsed_seconds);
+inline void report_timing(double init_seconds, double elapsed_seconds, int64_t window_start,
+                          int64_t window_stop) {
+  std::fprintf(stderr, "MAPGYM timing init=%.9f elapsed=%.9f window=%lld,%lld\n", init_seconds,
+               elapsed_seconds, static_cast<long long>(window_start),
+               static_cast<long long>(window_stop));
   std::fflush(stderr);
 }
 

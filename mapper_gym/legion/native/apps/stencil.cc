@@ -305,7 +305,7 @@ void print_time_task(const Task* task, const std::vector<PhysicalRegion>&, Conte
   std::printf("INIT TIME = %7.3f s\n", init_time);
   std::printf("ELAPSED TIME = %7.3f s\n", elapsed);
   std::fflush(stdout);
-  report_timing(init_time, elapsed);
+  report_timing(init_time, elapsed, start, stop);
 }
 
 // -------------------------------------------------------------------------------------------
