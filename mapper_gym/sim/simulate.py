@@ -27,7 +27,7 @@ from mapper_gym.result import RunResult, RunStats, failed_result
 from mapper_gym.sim.coherence import SETUP, Coherence, LogicalResult
 from mapper_gym.sim.engine import Record, Segment
 from mapper_gym.sim.errors import SimFailure, execution_error
-from mapper_gym.sim.log import INFO, PRINT, RuntimeLog
+from mapper_gym.sim.log import INFO, PRINT, WARNING, RuntimeLog
 from mapper_gym.sim.periodic import SegmentRun, run_segment
 from mapper_gym.sim.program import Program, build_program
 from mapper_gym.sim.templates import PhaseTemplate, build_template
@@ -68,11 +68,18 @@ def _simulate(plan: MappingPlan, config: RunConfig, extrapolate: bool) -> RunRes
     log.add(INFO, "sim", f"mapper-gym simulator: {app.name} (problem {app.preset}) on "
             f"{machine.describe()}")
     log.add(INFO, "sim", f"runtime flags: {' '.join(app.legion_flags)}")
+    for warning in plan.warnings:
+        log.add(WARNING, "mapper", f"[warning {warning.code}] {warning.message}")
     dsl_out = tuple(plan.dsl_output)
     try:
         prog = build_program(plan, config)
         logical = Coherence(prog, WINDOW).run(app.schedule.iterations)
         timing, stats = _timing(prog, logical, log, extrapolate)
+        for uid, peak in stats.memory_peak.items():
+            if peak > 0:
+                cap = stats.memory_capacity[uid]
+                log.add(INFO, "sim", f"memory {uid}: peak {int(peak)} of {int(cap)} bytes "
+                        f"({100.0 * peak / cap:.1f} %)")
     except SimFailure as failure:
         log.error(failure.diagnostic)
         return failed_result(
@@ -134,10 +141,18 @@ def _timing(prog: Program, lr: LogicalResult, log: RuntimeLog,
         seg = Segment(phases, parts, fence, 0, traced_from)
         run = run_segment(prog, template_of, seg, WINDOW, interests, lr.template,
                           frozenset(needed), need_end, extrapolate and extra)
+        if parts == (1,):
+            where = f"timed part of iteration {phases[0]}"
+        elif phases[0] >= 0:
+            where = f"iterations {phases[0]}..{phases[-1]}"
+        else:
+            where = f"setup and iterations 0..{phases[-1]}" if len(phases) > 1 else "setup"
+        done = f"{where}: {run.simulated_phases} iteration(s) simulated"
         if run.pattern is not None:
             j0, d, delta, hi = run.pattern
-            log.add(INFO, "sim", f"iterations {j0}..{hi - 1} repeat with period {d} "
-                    f"({to_s(delta) * 1e3:.6f} ms per period): {run.skipped_phases} skipped")
+            done += (f"; iterations {j0}..{hi - 1} repeat iterations {j0 - d}..{j0 - 1} every "
+                     f"{to_s(delta) * 1e3:.6f} ms (exact periodic state)")
+        log.add(INFO, "sim", done)
         return run
 
     per_iteration: list[tuple[Record, int]] = []
@@ -225,6 +240,7 @@ def _stats(prog: Program, lr: LogicalResult, per_iteration: list[tuple[Record, i
     mem = lr.memory
     simulated = sum(r.simulated_phases for r in runs)
     skipped = sum(r.skipped_phases for r in runs)
+    patterned = sum(r.pattern[3] - r.pattern[0] for r in runs if r.pattern is not None)
     return RunStats(
         processor_busy=dict(sorted(busy.items())),
         link_bytes=dict(sorted(link_bytes.items())),
@@ -244,5 +260,6 @@ def _stats(prog: Program, lr: LogicalResult, per_iteration: list[tuple[Record, i
             "logical_template_iteration": lr.template,
             "simulated_iterations": simulated,
             "skipped_iterations": skipped,
+            "pattern_iterations": patterned,
         },
     )
