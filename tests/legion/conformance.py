@@ -101,6 +101,8 @@ def _requirement(where, i, req, inner, choice, got, dims) -> list[str]:
         op, value = choice.layout.align
         if got.alignment != f"{op}{value}":
             out.append(f"{label}: alignment {got.alignment}, planned {op}{value}")
+    if choice.layout.compact and req.privilege is not Privilege.RED and got.special != "compact":
+        out.append(f"{label}: {got.special} instance, planned Compact")
     want_collect = choice.collect and req.privilege is Privilege.RO
     if got.collected != want_collect:
         out.append(f"{label}: collected={got.collected}, planned {want_collect}")

@@ -40,6 +40,7 @@ Task * CPU;
 Region * * * SYSMEM;
 Layout * * * AOS;
 Layout update_voltages * * SOA C_order Align>=32;
+Layout init_piece * * SOA Compact Exact;
 CollectMemory calculate_new_currents *;
 cpus = Machine(CPU);
 def swapped(Task t) {
