@@ -92,13 +92,18 @@ def run_segment(
     state: dict[str, object] = {"pattern": None, "jumped": False, "skipped": 0}
     earliest = template_start + window  # states there only hold template operations
 
+    def covered(p: int) -> bool:
+        if p in eng.records:
+            return True
+        hi = state.get("hi")
+        pattern = state["pattern"]
+        return hi is not None and pattern is not None and pattern[0] <= p < hi  # type: ignore
+
     def hook(j: int) -> None:
-        if not extrapolate or j < 0:
-            if not need_end and needed and all(p in eng.records for p in needed):
-                eng.stopped = True
-            return
-        if not need_end and all(p in eng.records for p in needed):
+        if not need_end and needed and all(covered(p) for p in needed):
             eng.stopped = True
+            return
+        if not extrapolate or j < 0:
             return
         pattern = state["pattern"]
         if pattern is None:
