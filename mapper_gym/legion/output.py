@@ -273,7 +273,8 @@ def diagnose(
                                             origin=origin, context=context)
     line = _first_line(err, "failed allocation of size")
     if line is not None:
-        message = line.split("}: ", 1)[-1]
+        # The DefaultMapper's report, with its doubled spaces collapsed ("region  requirement")
+        message = " ".join(line.split("}: ", 1)[-1].split())
         return "runtime_error", _diagnostic("E-OOM", message, raw=line)
     line = _first_line(err, "MAPGYM error:")
     if line is not None:

@@ -129,3 +129,24 @@ def test_concurrent_runs_do_not_interfere(problems, make_backend):
     for thread in threads:
         thread.join(timeout=120)
     assert all(r is not None and r.ok for r in results), [r.raw_output() for r in results if r]
+
+
+def test_an_instance_that_does_not_fit_is_out_of_memory_like_the_simulator(make_backend):
+    """64 MiB of system memory cannot hold a 64 MB tile plus the rest: the DefaultMapper's own
+    allocation report, and the simulator predicts the same allocation failing."""
+    small_memory = load_machine("local-cpu").with_legion_settings(csize=64)
+    problem = legion_problem("Stencil", small_memory, nx=4004, ny=2004)
+    text = get_app("Stencil").expert_mapper()
+    result = make_backend(problem).run(text)
+    assert result.status == "runtime_error" and result.error.code == "E-OOM"
+    assert result.error.message.startswith(
+        "Default mapper failed allocation of size 64256256 bytes for region requirement 0 of "
+        "task stencil")
+    assert "Default mapper failed allocation" in result.stderr
+    try:
+        from mapper_gym.backends.sim import SimBackend
+        simulated = SimBackend(problem, cache=False).run(text)
+    except ImportError:
+        return
+    assert (simulated.status, simulated.error.code) == ("runtime_error", "E-OOM")
+    assert "failed allocation of size 64256256 bytes" in simulated.error.message
