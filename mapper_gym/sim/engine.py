@@ -41,6 +41,7 @@ periodic-state driver (:mod:`mapper_gym.sim.periodic`) uses both to skip identic
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 from collections.abc import Callable
 
@@ -48,7 +49,7 @@ from mapper_gym.sim.coherence import COPY, FOLD, FUTURE, INNER, SETUP, TASK
 from mapper_gym.sim.flows import Flow, FlowTable
 from mapper_gym.sim.program import Program
 from mapper_gym.sim.templates import SETUP_TAG, LaunchSlot, PhaseTemplate, PointSlot
-from mapper_gym.sim.units import to_ps
+from mapper_gym.sim.units import PS_PER_S, to_ps
 
 # event codes
 EV_READY, EV_DONE, EV_BODY, EV_ISSUED, EV_FLOW, EV_PARENT = range(6)
@@ -564,24 +565,33 @@ class Engine:
             entry[1] += nbytes
         rec.moved += nbytes
         now = self.now
-        flow = Flow((b.phase, idx), route, nbytes, now, stage, engine)
+        self._retimed(self.flows.add(Flow((b.phase, idx), route, nbytes, now, stage, engine),
+                                     now))
+
+    def _retimed(self, flows: list[Flow]) -> None:
+        """Schedule the completion of flows whose rate just changed."""
         heap = self.heap
         push = heapq.heappush
-        finish = FlowTable.finish_time
-        for f in self.flows.add(flow, now):
+        for f in flows:
+            rate = f.rate
+            if f.remaining <= 0.0 or rate <= 0.0 or rate == math.inf:
+                t = f.last
+            else:
+                t = f.last + math.ceil(f.remaining * PS_PER_S / rate)
             self.seq += 1
             key = f.key
-            push(heap, (finish(f), self.seq, EV_FLOW, key[0], key[1], f.version))
+            push(heap, (t, self.seq, EV_FLOW, key[0], key[1], f.version))
 
     def _ev_flow(self, phase: int, idx: int, version: int) -> None:
         flows = self.flows
         f = flows.flows.get((phase, idx))
         if f is None or f.version != version:
             return  # a stale completion: the flow's rate changed since
-        for g in flows.remove(f, self.now):
-            self.push(FlowTable.finish_time(g), EV_FLOW, g.key[0], g.key[1], g.version)
-        if f.engine >= 0:
-            e = f.engine
+        changed = flows.remove(f, self.now)
+        if changed:
+            self._retimed(changed)
+        e = f.engine
+        if e >= 0:
             self.engine_busy[e] -= 1
             q = self.engine_queue[e]
             if q:
@@ -591,7 +601,7 @@ class Engine:
                 pay = qb.tpl.payload[qi]
                 self._start_flow(qb, qi, pay.route, pay.nbytes, 1, e)
         b = self.blocks[phase]
-        if f.stage == 1 and b.tpl.kind[idx] == FOLD:
+        if f.stage == 1 and b.fast.kind[idx] == FOLD:
             pay = b.tpl.payload[idx]
             self._start_flow(b, idx, pay.apply, pay.nbytes, 2, -1)
             return

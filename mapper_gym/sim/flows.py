@@ -10,6 +10,10 @@ the two directions never compete); unlike a full max-min allocation it does not 
 left unused by a transfer bottlenecked elsewhere to the others, which keeps every update local
 to the links of the transfer that started or ended.
 
+Loads are kept as integers (units of 2**-20 byte per byte), so a link's total load is an exact
+sum that does not depend on the order transfers came and went in; the rates, and hence the
+simulation, are then a function of the set of active transfers alone.
+
 Rates change only when a transfer starts or ends; the engine then re-times the transfers whose
 rate changed (:meth:`FlowTable.add` / :meth:`FlowTable.remove` return them).
 """
@@ -18,20 +22,21 @@ from __future__ import annotations
 
 import math
 
-from mapper_gym.sim.routes import Route
+from mapper_gym.sim.routes import LOAD_SCALE, Route
 from mapper_gym.sim.units import PS_PER_S
 
 
 class Flow:
     """One active transfer. ``remaining`` bytes as of time ``last`` (ps), at ``rate`` B/s."""
 
-    __slots__ = ("cap", "engine", "key", "last", "loads", "nbytes", "rate", "remaining",
-                 "stage", "version")
+    __slots__ = ("cap", "engine", "iloads", "key", "last", "loads", "nbytes", "rate",
+                 "remaining", "stage", "version")
 
     def __init__(self, key: tuple[int, int], route: Route, nbytes: float, now: int, stage: int,
                  engine: int) -> None:
         self.key = key
         self.loads = route.loads
+        self.iloads = route.iloads
         self.cap = route.cap
         self.nbytes = nbytes
         self.remaining = float(nbytes)
@@ -47,29 +52,23 @@ class FlowTable:
 
     def __init__(self, link_bw: tuple[float, ...]) -> None:
         self.link_bw = link_bw
+        self.scaled_bw = tuple(bw * LOAD_SCALE for bw in link_bw)
         self.flows: dict[tuple[int, int], Flow] = {}
-        #: per link: flow key -> load, in arrival order
-        self.on_link: list[dict[tuple[int, int], float]] = [{} for _ in link_bw]
-        self.total = [0.0] * len(link_bw)
-
-    def _total(self, li: int) -> float:
-        d = self.on_link[li]
-        if len(d) > 1:
-            return math.fsum(d.values())
-        if d:
-            return next(iter(d.values()))
-        return 0.0
+        #: per link: flow key -> integer load, in arrival order
+        self.on_link: list[dict[tuple[int, int], int]] = [{} for _ in link_bw]
+        self.total = [0] * len(link_bw)
 
     def _rate(self, flow: Flow) -> float:
         rate = flow.cap
-        bw, total = self.link_bw, self.total
+        bw, total = self.scaled_bw, self.total
         for li, _ in flow.loads:
             share = bw[li] / total[li]
             if share < rate:
                 rate = share
         return rate
 
-    def _set_rate(self, f: Flow, rate: float, now: int, changed: list[Flow]) -> None:
+    @staticmethod
+    def _set_rate(f: Flow, rate: float, now: int, changed: list[Flow]) -> None:
         if f.rate > 0.0 and now > f.last:
             f.remaining -= f.rate * (now - f.last) / PS_PER_S
             if f.remaining < 0.0:
@@ -85,27 +84,32 @@ class FlowTable:
         A link's share only drops when a transfer joins it, so only the transfers on its links
         that went faster than the new share slow down; the others keep their rate."""
         key = flow.key
-        self.flows[key] = flow
-        on_link, total, bw, flows = self.on_link, self.total, self.link_bw, self.flows
-        slowed: dict[tuple[int, int], None] = {}
-        for li, load in flow.loads:
+        flows = self.flows
+        flows[key] = flow
+        on_link, total, bw = self.on_link, self.total, self.scaled_bw
+        slowed: list[Flow] | None = None
+        for li, load in flow.iloads:
             d = on_link[li]
             d[key] = load
+            t = total[li] + load
+            total[li] = t
             if len(d) > 1:
-                t = total[li] = math.fsum(d.values())
                 share = bw[li] / t
                 for other in d:
-                    if other != key and flows[other].rate > share:
-                        slowed[other] = None
-            else:
-                total[li] = load
+                    if other != key:
+                        g = flows[other]
+                        if g.rate > share:
+                            if slowed is None:
+                                slowed = [g]
+                            elif g not in slowed:
+                                slowed.append(g)
         changed: list[Flow] = []
         self._set_rate(flow, self._rate(flow), now, changed)
-        for other in slowed:
-            g = flows[other]
-            rate = self._rate(g)
-            if rate != g.rate:
-                self._set_rate(g, rate, now, changed)
+        if slowed is not None:
+            for g in slowed:
+                rate = self._rate(g)
+                if rate != g.rate:
+                    self._set_rate(g, rate, now, changed)
         return changed
 
     def remove(self, flow: Flow, now: int) -> list[Flow]:
@@ -114,26 +118,30 @@ class FlowTable:
         A link's share only rises, so only the transfers it was limiting (their rate equals
         its old share) can speed up."""
         key = flow.key
-        del self.flows[key]
-        on_link, total, bw, flows = self.on_link, self.total, self.link_bw, self.flows
-        limited: dict[tuple[int, int], None] = {}
-        for li, _ in flow.loads:
+        flows = self.flows
+        del flows[key]
+        on_link, total, bw = self.on_link, self.total, self.scaled_bw
+        limited: list[Flow] | None = None
+        for li, load in flow.iloads:
             d = on_link[li]
             del d[key]
+            t = total[li]
+            total[li] = t - load
             if d:
-                old_share = bw[li] / total[li]
-                total[li] = self._total(li)
+                old_share = bw[li] / t
                 for other in d:
-                    if flows[other].rate >= old_share:
-                        limited[other] = None
-            else:
-                total[li] = 0.0
+                    g = flows[other]
+                    if g.rate >= old_share:
+                        if limited is None:
+                            limited = [g]
+                        elif g not in limited:
+                            limited.append(g)
         changed: list[Flow] = []
-        for other in limited:
-            g = flows[other]
-            rate = self._rate(g)
-            if rate != g.rate:
-                self._set_rate(g, rate, now, changed)
+        if limited is not None:
+            for g in limited:
+                rate = self._rate(g)
+                if rate != g.rate:
+                    self._set_rate(g, rate, now, changed)
         return changed
 
     @staticmethod

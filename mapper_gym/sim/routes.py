@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from mapper_gym.machine import Machine, Memory, Processor
 from mapper_gym.sim.units import to_ps
 
+#: Loads are integers in units of 1 / LOAD_SCALE (see flows.py).
+LOAD_SCALE = 1 << 20
+
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -43,6 +46,13 @@ class Route:
     engine: int
     bandwidth: float
     name: str
+    #: ``loads`` as integers in units of 2**-20 (exact sums, see flows.py)
+    iloads: tuple[tuple[int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.iloads:
+            object.__setattr__(self, "iloads", tuple(
+                (li, max(1, round(load * LOAD_SCALE))) for li, load in self.loads))
 
 
 class MachineTables:
