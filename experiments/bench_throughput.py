@@ -9,13 +9,16 @@ twice in one invocation, first with the serial executor and then with the proces
 prints both rates and their ratio. Every evaluation is a real simulation: the persistent cache
 is off and so is the backends' in-process LRU cache (``env_options={"cache": False}``), and each
 measurement writes a fresh store in a temporary folder. The pool's time includes starting its
-worker processes, which a real sweep pays too.
+worker processes, which a real sweep pays too. The CPU seconds used by other processes during
+each measurement are reported as well (Linux), because on a shared machine they decide how
+many cores the pool really had.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -36,18 +39,42 @@ def throughput_config(seeds: int, budget: int, apps: tuple[str, ...] = APPS) -> 
                             env_options={"cache": False})
 
 
+def _busy_seconds() -> float | None:
+    """CPU seconds all processes of the machine have used so far (Linux ``/proc/stat``)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return None
+    ticks = [int(v) for v in fields[:8]]
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def _rate(config: ExperimentConfig, executor: str, workers: int | None, folder: Path
           ) -> dict[str, Any]:
+    """One measurement. Besides the wall-clock rate it records the CPU seconds this process
+    and its workers used and, on Linux, what *other* processes used meanwhile: on a shared
+    machine a pool cannot be faster than the cores left to it, and the numbers say so."""
     options = RunOptions(runs_dir=folder, executor=executor, workers=workers, cache=None,
                          wandb="disabled", progress=False)
+    busy_before = _busy_seconds()
+    times_before = os.times()
     started = time.perf_counter()
     summary = run_experiment(config, options)
     elapsed = time.perf_counter() - started
+    times_after = os.times()
+    busy_after = _busy_seconds()
     if not summary.ok:
         raise RuntimeError(f"{executor}: units failed: {summary.errors}")
+    ours = sum(getattr(times_after, f) - getattr(times_before, f)
+               for f in ("user", "system", "children_user", "children_system"))
+    others = (None if busy_before is None or busy_after is None
+              else max(0.0, busy_after - busy_before - ours))
     return {"executor": summary.executor, "workers": summary.workers,
             "evaluations": summary.evaluations_written, "seconds": elapsed,
-            "per_minute": 60.0 * summary.evaluations_written / elapsed}
+            "per_minute": 60.0 * summary.evaluations_written / elapsed,
+            "cpu_seconds": ours,
+            "other_processes_cores": others / elapsed if others is not None else None}
 
 
 def measure(seeds: int = 4, budget: int = 25, workers: int | None = None,
@@ -87,10 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"random agent, {result['grid']['apps']} apps x {args.seeds} seeds x "
           f"{args.budget} evaluations = {serial['evaluations']} evaluations, "
           f"{result['cores']} core(s)")
-    print(f"single process : {serial['per_minute']:8.0f} evaluations/min "
-          f"({serial['seconds']:.1f} s)")
-    print(f"process pool x{pool['workers']}: {pool['per_minute']:8.0f} evaluations/min "
-          f"({pool['seconds']:.1f} s)")
+    for name, run in (("single process ", serial), (f"process pool x{pool['workers']}", pool)):
+        others = run["other_processes_cores"]
+        print(f"{name}: {run['per_minute']:8.0f} evaluations/min ({run['seconds']:.1f} s, "
+              f"{run['cpu_seconds']:.1f} CPU s"
+              + (f"; other processes used {others:.2f} cores meanwhile" if others is not None
+                 else "") + ")")
     print(f"ratio          : {result['ratio']:.2f}x")
     return 0
 
