@@ -11,7 +11,8 @@
   to the least busy utility processor of each address space that analyses it (each owning
   address space under control replication, else the launching one); then each point's
   analysis, mapping and DSL evaluation, plus instance creation, is charged to a utility
-  processor of the point's address space. With back-pressure on (the default), the DSL mapper
+  processor of the point's address space (a single launch's cost already covers its one
+  point; it pays only instance creation). With back-pressure on (the default), the DSL mapper
   is one object per process, so point mappings of an address space never overlap. Traced
   iterations after the first use the ``*_traced`` costs;
 * ``InstanceLimit``: at most N points of a task launched from one processor are mapped and not
@@ -436,7 +437,8 @@ class Engine:
                 ui = k
         if best > s:
             s = best
-        e = s + self.c_point[1 if b.traced else 0]
+        # a single launch's whole analysis and mapping is its launch cost (machine.md §6)
+        e = s + self.c_point[1 if b.traced else 0] if ps.pt.launch.is_index else s
         if ps.new_instances:
             e += ps.new_instances * self.c_create
         utils[ui] = e
