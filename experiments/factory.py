@@ -144,6 +144,7 @@ class TapeClient:
         self._tape = list(tape)
         self._position = 0
         self._new: list[dict[str, Any]] = []
+        self._live_allowed = True
 
     @property
     def model(self) -> str:
@@ -156,6 +157,11 @@ class TapeClient:
     def load(self, calls: Sequence[Mapping[str, Any]]) -> None:
         """Queue recorded calls for replay."""
         self._tape.extend(calls)
+
+    def allow_live(self, allowed: bool) -> None:
+        """Whether a request beyond the tape may reach the endpoint (not during a replay:
+        an agent that asks more than it asked the first time is not replaying)."""
+        self._live_allowed = allowed
 
     def drain(self) -> list[dict[str, Any]]:
         """The live calls made since the last drain (for the current record)."""
@@ -190,6 +196,10 @@ class TapeClient:
                 finish_reason=call.get("finish_reason"),
                 usage_estimated=bool(call.get("usage_estimated", False)),
             )
+        if not self._live_allowed:
+            raise ReplayMismatch(
+                "the LLM agent made more requests while replaying than it made the first time; "
+                "the unit cannot be resumed from its records")
         if self._live is None:
             try:
                 self._live = self._make_live()

@@ -27,6 +27,7 @@ finished units, hands partial ones their records for replay, runs the rest on an
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import platform
@@ -141,11 +142,18 @@ def execute_unit(task: UnitTask, emit: Callable[[Message], None]) -> dict[str, A
         best = 0.0
         for iteration in range(1, unit.budget + 1):
             _check_driver(task.parent_pid)
+            replaying = iteration <= len(done)
+            if tape is not None:
+                if not replaying and tape.replaying:
+                    raise ReplayMismatch(
+                        f"unit {unit.title} ({unit.unit_id}): the LLM agent made fewer requests "
+                        "while replaying than it made the first time; it cannot resume")
+                tape.allow_live(not replaying)
             began = time.time()
             clock = time.perf_counter()
             action = agent.propose()
             proposed = time.perf_counter()
-            if iteration <= len(done):
+            if replaying:
                 record = done[iteration - 1]
                 if action != record["program"]:
                     raise ReplayMismatch(
@@ -174,7 +182,9 @@ def execute_unit(task: UnitTask, emit: Callable[[Message], None]) -> dict[str, A
             evaluated = time.perf_counter()
             info = positioned_info(info, iteration, unit.budget)
             reward = finite(reward)
-            agent.observe(action, observation_from_json(observation), reward, info)
+            # the agent gets its own copy: nothing it does to it can change the record
+            agent.observe(action, observation_from_json(observation), reward,
+                          copy.deepcopy(info))
             observed = time.perf_counter()
             ok = info.get("status") == "ok"
             best = max(best, reward if ok else 0.0)
