@@ -11,7 +11,8 @@ without any notion of time, and produces the *operations* the timing engine then
 * ``FUTURE`` — a launch's future value is available (all its points done, plus the scalar
   all-reduce across address spaces when there are several).
 
-State per key (apps.md §0.5, appmodel.py): the locations holding a valid copy, each with the
+State per key — a (region, piece, field class), see :mod:`~mapper_gym.sim.program` — (apps.md
+§0.5, appmodel.py): the locations holding a valid copy, each with the
 operation that made it valid; the last writer; the readers since; the pending reductions (the
 reduction instance and the reducing task); whether a fill is pending. Dependences are Legion's:
 read after write, write after read, write after write, reductions after reads and writes (but

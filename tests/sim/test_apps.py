@@ -133,3 +133,19 @@ def test_results_do_not_depend_on_hash_randomisation():
                              text=True, check=True, timeout=300)
         digests.add(out.stdout.strip())
     assert len(digests) == 1
+
+
+@pytest.mark.parametrize("app", ["Circuit", "Pennant", "Cannon"])
+def test_the_run_ahead_window_does_not_change_results(app, monkeypatch):
+    """The model bounds how far the top-level task runs ahead (simulate.WINDOW iterations);
+    as long as analysis keeps ahead of execution, the bound must not show in the results."""
+    import importlib
+
+    module = importlib.import_module("mapper_gym.sim.simulate")
+    plan = plan_for(problem(app), expert(app))
+    results = []
+    for window in (2, 5):
+        monkeypatch.setattr(module, "WINDOW", window)
+        results.append(simulate(plan))
+    assert results[0].elapsed == results[1].elapsed
+    assert results[0].stats.task_time == results[1].stats.task_time
