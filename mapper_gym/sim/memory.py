@@ -14,7 +14,8 @@ order — the order in which the runtime maps tasks — not the clock:
   valid copy of its data;
 * when the live (valid) data plus the new allocation exceed the memory's capacity, the run fails
   with the runtime's message ``failed allocation of size <n> bytes for region requirement <i>
-  of task <t> in memory <m>``.
+  of task <t> in memory <m>``, ``n`` being the bytes the requirement needed beyond what was
+  already resident there.
 
 Releasing an instance in program order and reusing its space for a later task is what Realm's
 deferred allocation does (the new instance waits for the old one's last user). The live set at
