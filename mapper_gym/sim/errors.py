@@ -12,10 +12,13 @@ from __future__ import annotations
 from mapper_gym.dsl.errors import Diagnostic
 
 #: Codes of execution failures the simulator itself raises (besides the layout-rule codes the
-#: application models define, such as ``E-LAYOUT-BLAS``).
+#: application models define, such as ``E-LAYOUT-BLAS``), all from dsl.md §9.
 OOM = "E-OOM"
 VIRTUAL = "E-VIRTUAL"
-UNADDRESSABLE = "E-MEMORY-AFFINITY"
+#: A plan the resolver should never produce (a memory its processor cannot address).
+INTERNAL = "E-INTERNAL"
+#: The generic layout failure (dsl.md §9.5), for a layout rule that names no code.
+LAYOUT = "E-LAYOUT-STRIDE"
 
 
 class SimFailure(Exception):

@@ -26,7 +26,7 @@ from mapper_gym.config import RunConfig
 from mapper_gym.dsl.errors import Diagnostic
 from mapper_gym.plan import InstanceChoice, MappingPlan
 from mapper_gym.sim import cost
-from mapper_gym.sim.errors import UNADDRESSABLE, VIRTUAL, execution_error
+from mapper_gym.sim.errors import INTERNAL, LAYOUT, VIRTUAL, execution_error
 from mapper_gym.sim.routes import MachineTables, machine_tables
 from mapper_gym.sim.units import to_ps
 
@@ -323,7 +323,7 @@ class _Builder:
             access = mt.access(p_idx, rt.mem)
             if access is None and error is None:
                 error = execution_error(
-                    UNADDRESSABLE,
+                    INTERNAL,
                     f"region requirement {rt.index} of task {task.name} is mapped to memory "
                     f"{mt.mems[rt.mem].uid}, which processor {proc.uid} cannot address",
                     rt.choice.memory_origin if rt.choice else (0, 0),
@@ -345,7 +345,7 @@ class _Builder:
                 if rule.effect == "error":
                     if (self.config.layout_checks or not rule.switch) and error is None:
                         error = execution_error(
-                            rule.code or "E-LAYOUT", rule.message,
+                            rule.code or LAYOUT, rule.message,
                             rt.choice.layout_origin, task=task.name, region=ri)
                         error_output = tuple(rule.output)
                 elif rule.penalty:

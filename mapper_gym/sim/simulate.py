@@ -26,7 +26,7 @@ from mapper_gym.plan import MappingPlan
 from mapper_gym.result import RunResult, RunStats, failed_result
 from mapper_gym.sim.coherence import SETUP, Coherence, LogicalResult
 from mapper_gym.sim.engine import Record, Segment
-from mapper_gym.sim.errors import SimFailure, execution_error
+from mapper_gym.sim.errors import INTERNAL, SimFailure, execution_error
 from mapper_gym.sim.log import INFO, PRINT, WARNING, RuntimeLog
 from mapper_gym.sim.periodic import SegmentRun, run_segment
 from mapper_gym.sim.program import Program, build_program
@@ -207,7 +207,7 @@ def _timing(prog: Program, lr: LogicalResult, log: RuntimeLog,
 def _get(table: dict[str, int], task: str | None, phase: int) -> int:
     if task is None or task not in table:
         raise SimFailure(execution_error(
-            "E-INTERNAL", f"the timer's task {task!r} did not run in iteration {phase}"))
+            INTERNAL, f"the timer's task {task!r} did not run in iteration {phase}"))
     return table[task]
 
 
