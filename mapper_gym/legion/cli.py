@@ -7,6 +7,8 @@ and run the real Legion backend from a shell.
 * ``run APP PROGRAM``: run a mapping program (a file, ``expert`` or ``default``) on the real
   application; ``--repeat N`` reports every run and the median, since timings on a shared host
   are noisy (legion.md).
+* ``compare APP``: real times of the expert and default mappers (and ``--program NAME=FILE``
+  ones) beside the simulator's times and both rankings (:mod:`mapper_gym.legion.compare`).
 """
 
 from __future__ import annotations
@@ -121,6 +123,45 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from benchmarks import get_app
+    from mapper_gym.backends.base import BackendUnavailable
+    from mapper_gym.legion.build import BuildError
+    from mapper_gym.legion.compare import compare_mappers, format_comparison
+    from mapper_gym.legion.problem import legion_problem
+
+    overrides = {}
+    for item in args.set or ():
+        name, _, value = item.partition("=")
+        try:
+            overrides[name] = int(value)
+        except ValueError:
+            print(f"error: --set expects NAME=INTEGER, got {item!r}", file=sys.stderr)
+            return 2
+    programs = {"expert": get_app(args.app).expert_mapper(),
+                "default": get_app(args.app).default_mapper()}
+    for item in args.program or ():
+        name, _, path = item.partition("=")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                programs[name] = handle.read()
+        except OSError as error:
+            print(f"error: cannot read {path}: {error.strerror}", file=sys.stderr)
+            return 2
+    try:
+        problem = legion_problem(args.app, args.machine, problem=args.problem, **overrides)
+        rows = compare_mappers(problem, programs, repeat=args.repeat,
+                               time_limit=args.time_limit)
+    except (KeyError, ValueError, BackendUnavailable, BuildError) as error:
+        print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
+        return 2
+    params = " ".join(f"{k}={v}" for k, v in problem.model.params.items())
+    print(format_comparison(
+        f"{problem.app_name} on {problem.machine.name} (problem {problem.preset}: {params}), "
+        f"elapsed seconds, {args.repeat} real run(s) each", rows))
+    return 0
+
+
 def add_legion_command(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``legion`` (with install, build, info and run) to a CLI's subcommands.
 
@@ -154,6 +195,19 @@ def add_legion_command(subparsers: argparse._SubParsersAction) -> argparse.Argum
     run.add_argument("--log", action="store_true", help="print the runtime's log (stderr)")
     run.add_argument("--verbose", action="store_true", help="print the output of every run")
     run.set_defaults(handler=_cmd_run)
+
+    compare = sub.add_parser("compare", help="real times of the expert, default (and other) "
+                             "mappers, and the simulator's ranking of them")
+    compare.add_argument("app", help="application with a real implementation")
+    compare.add_argument("--program", action="append", metavar="NAME=FILE",
+                         help="another DSL program to compare (repeatable)")
+    compare.add_argument("--machine", default="local-cpu", help="machine preset")
+    compare.add_argument("--problem", default=None, help="problem preset (default: small here)")
+    compare.add_argument("--set", action="append", metavar="NAME=VALUE",
+                         help="override an application parameter (repeatable)")
+    compare.add_argument("--repeat", type=int, default=5, help="real runs per program")
+    compare.add_argument("--time-limit", type=float, default=300.0, help="seconds per run")
+    compare.set_defaults(handler=_cmd_compare)
     return legion
 
 

@@ -55,3 +55,29 @@ def test_a_failing_program_exits_1_with_the_error(native, tmp_path, capsys):
     assert main(["run", "Stencil", str(program)]) == 1
     err = capsys.readouterr().err
     assert "Execution Error: Assertion failed: stride does not match expected value." in err
+
+
+def test_compare_reports_real_and_simulated_rankings(native, tmp_path, capsys):
+    slow = tmp_path / "one_cpu.dsl"
+    slow.write_text("Task * CPU;\ncpus = Machine(CPU);\n"
+                    "def first(Task t) { return cpus[0, 0]; }\nIndexTaskMap CPU first;\n")
+    broken = tmp_path / "broken.dsl"
+    broken.write_text("Task * CPU;\nLayout * * * AOS;\n")
+    assert main(["compare", "Stencil", "--repeat", "1", "--program", f"one_cpu={slow}",
+                 "--program", f"broken={broken}"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("Stencil on local-cpu (problem small:")
+    rows = {line.split()[0]: line for line in lines[2:] if line and not line.startswith(" ")}
+    assert set(rows) == {"expert", "default", "one_cpu", "broken"}
+    assert "failed" in rows["broken"]
+    assert "stride does not match expected value" in out
+
+
+def test_compare_ranks():
+    from mapper_gym.legion.compare import Comparison, format_comparison
+
+    rows = [Comparison("a", (2.0, 3.0), None, 1.0, None), Comparison("b", (1.0,), None, 1.0, None),
+            Comparison("c", (), "Execution Error: x", None, "Execution Error: x")]
+    table = format_comparison("t", rows).splitlines()
+    assert table[2].endswith("2/1") and table[3].endswith("1/1") and table[4].endswith("-/-")
