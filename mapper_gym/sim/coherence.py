@@ -181,11 +181,12 @@ class Coherence:
             return loc in self.valid[key]
         return any(s + self.nloc == loc for s, _ in self.reds[key])
 
+    def _where(self, pt: PointT, rt: ReqT, mem: int) -> tuple[str, int, str, tuple[int, int]]:
+        origin = rt.choice.memory_origin if rt.choice is not None else (0, 0)
+        return pt.launch.task, rt.index, self.prog.mt.mems[mem].uid, origin
+
     def _ensure(self, pt: PointT, rt: ReqT, loc: int, mem: int) -> bool:
-        def where():
-            origin = rt.choice.memory_origin if rt.choice is not None else (0, 0)
-            return pt.launch.task, rt.index, self.prog.mt.mems[mem].uid, origin
-        return self.mem.ensure(rt.keys, loc, mem, self._live, where)
+        return self.mem.ensure(rt.keys, loc, mem, self._live, self._where, pt, rt, mem)
 
     # -- phases ----------------------------------------------------------------------------
 

@@ -53,13 +53,14 @@ class MemoryState:
         loc: int,
         mem: int,
         live: Callable[[int, int], bool],
-        where: Callable[[], tuple[str, int, str, tuple[int, int]]],
+        where: Callable[..., tuple[str, int, str, tuple[int, int]]],
+        *where_args: object,
     ) -> bool:
         """Make every key of a requirement resident at location ``loc`` of memory ``mem``.
 
         ``live(key, loc)`` says whether an allocation holds data that must be kept;
-        ``where()`` names the requirement for an error (task, index, memory uid, policy
-        origin). Returns True when an instance had to be created.
+        ``where(*where_args)`` names the requirement for an error (task, index, memory uid,
+        policy origin). Returns True when an instance had to be created.
         """
         lru = self.lru[mem]
         missing = None
@@ -84,7 +85,7 @@ class MemoryState:
             protect = {(k << LOC_BITS) | loc for k in keys}
             used = self._reclaim(mem, used + need - self.capacity[mem], live, protect)
             if used + need > self.capacity[mem]:
-                task, index, uid, origin = where()
+                task, index, uid, origin = where(*where_args)
                 raise SimFailure(execution_error(
                     OOM,
                     f"failed allocation of size {need} bytes for region requirement {index} "
