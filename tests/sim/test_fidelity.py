@@ -7,7 +7,6 @@ mappings are DSL programs run through the real front end and resolver.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,6 @@ from mapper_gym.machine import load_machine
 
 from .runs import expert, expert_run, problem, replaced, run, without_lines
 
-DATA = Path(__file__).parent / "data"
 MATMULS = APP_NAMES[3:]
 
 
@@ -32,25 +30,23 @@ def _circuit_variants():
     return zc, fb
 
 
-def test_circuit_framebuffer_placement_beats_zero_copy_with_pcie_atomics():
+def test_circuit_framebuffer_placement_beats_zero_copy():
     """The paper's best Circuit mapper moved rp_shared and rp_ghost from zero-copy memory to
     the framebuffer and was 1.34x faster than the expert (apps.md §1.10).
 
     The model's trade-off: in zero-copy memory every GPU kernel access to those nodes crosses
     PCIe — above all distribute_charge's ~11,000 scattered atomic updates per superpiece and
-    iteration — while in the framebuffer the kernels run locally but ghost voltages and charge
+    iteration, which a P100 without host-native float atomics pays as PCIe read-modify-writes
+    (the p100-node file argues ~5 million per second per GPU from the zero-copy round-trip
+    latency) — while in the framebuffer the kernels run locally but ghost voltages and charge
     reductions travel between GPUs every iteration (copy issue + path latency on the critical
-    path). With zero-copy atomics priced as PCIe round trips (tests/sim/data, ~5 million per
-    second per GPU, argued there from the machine file's dependent latency) the framebuffer
-    placement must win, by a margin in [1.05, 1.6]: clearly above noise, and around the
-    paper's 1.34 without being fitted to it.
+    path). The framebuffer placement must win by a margin in [1.05, 1.6]: clearly above
+    noise, and around the paper's 1.34 without being fitted to it.
     """
     prob = problem("Circuit")
-    machine = load_machine(DATA / "p100-host-atomics.toml").with_legion_flags(
-        prob.model.legion_flags)
     zc, fb = _circuit_variants()
-    a = run(prob, zc, machine=machine)
-    b = run(prob, fb, machine=machine)
+    a = run(prob, zc)
+    b = run(prob, fb)
     assert a.ok and b.ok
     assert 1.05 <= b.throughput / a.throughput <= 1.6
 
@@ -69,9 +65,6 @@ def test_circuit_placements_trade_kernel_access_for_copies():
                         for lid in peer)
     assert b.stats.extra["copies"] > a.stats.extra["copies"] == 0
     assert a.stats.task_time["distribute_charge"] > 2 * b.stats.task_time["distribute_charge"]
-    # the shipped preset's starting value (0.75 G atomics/s) makes zero-copy nearly free
-    # here: the two placements stay within a few percent (see the report on calibration)
-    assert abs(b.throughput / a.throughput - 1) < 0.05
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,8 +197,12 @@ def test_experts_run_below_and_near_their_rooflines():
     with nothing else (no overheads, copies or dependences). The expert cannot beat it, and
     should get close when the app is dominated by that kernel:
 
-    * Circuit: calculate_new_currents at eff(wire solver) of FP32 peak; everything else is
-      ~1 % of it → band [0.9, 1.0];
+    * Circuit: calculate_new_currents at eff(wire solver) of FP32 peak; the other kernels
+      are ~1 % of it, but the expert keeps the shared and ghost nodes in zero-copy memory, so
+      distribute_charge pays PCIe round trips for its scattered updates. The paper's agent
+      beat this expert by 1.34x by undoing that choice, so the expert may sit as low as
+      ~1/1.34 of the roofline; below 0.6 the zero-copy cost would exceed anything the paper
+      saw → band [0.6, 1.0];
     * Stencil: 40 B per point per step at eff(streaming) of HBM bandwidth; halo copies and
       per-task overheads are a few % → [0.85, 1.0];
     * Cannon: 2n³ at eff(DGEMM) of FP64 peak on four GPUs; every iteration re-places B and C
@@ -231,7 +228,7 @@ def test_experts_run_below_and_near_their_rooflines():
     t_mm = 2 * n**3 / (4 * gpu.fp64_flops * m.efficiency("dense_dgemm").gpu)
     cannon = expert_run("Cannon").throughput / (n * n * (2 * n - 1) / t_mm / 1e9)
 
-    assert 0.9 <= circuit <= 1.0
+    assert 0.6 <= circuit <= 1.0
     assert 0.85 <= stencil <= 1.0
     assert 0.5 <= cannon <= 1.0
 
