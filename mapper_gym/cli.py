@@ -179,12 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
     # Commands whose implementation lives with their feature; imported here, not at module
     # import time of the features themselves, so each stays usable as a library.
     from experiments.cli import add_compare_command, add_report_command, add_validate_command
+    from mapper_gym.legion.cli import add_legion_command
     from mapper_gym.tuning import add_tune_command
 
     add_tune_command(sub)
     add_compare_command(sub)
     add_report_command(sub)
     add_validate_command(sub)
+    add_legion_command(sub)
     return parser
 
 

@@ -109,6 +109,7 @@ from mapper_gym.backends import (
     Problem,
     build_problem,
     check_backend_name,
+    default_machine,
     make_backend,
 )
 from mapper_gym.config import RunConfig
@@ -279,9 +280,10 @@ class MapperEnv(gym.Env[dict[str, Any], str]):
 
     Args:
         app: application name (``"Circuit"``, ..., ``"COSMA"``; case-insensitive).
-        backend: ``"sim"`` (the simulator) or ``"legion"`` (not available yet: raises
-            :class:`~mapper_gym.backends.BackendUnavailable`).
-        machine: machine preset name (``"p100-node"``, ``"lassen"``, ``"local-cpu"``) or a
+        backend: ``"sim"`` (the simulator) or ``"legion"`` (real Legion programs on this
+            host; raises :class:`~mapper_gym.backends.BackendUnavailable` where it cannot run).
+        machine: machine preset name (``"p100-node"``, ``"lassen"``, ``"local-cpu"``; ``None``:
+            ``p100-node`` for the simulator, ``local-cpu`` for Legion) or a
             machine file path; a :class:`~mapper_gym.machine.Machine` works outside
             ``gym.make`` (Gymnasium deep-copies make's arguments, which a Machine does not
             support).
@@ -309,7 +311,7 @@ class MapperEnv(gym.Env[dict[str, Any], str]):
         self,
         app: str,
         backend: str = "sim",
-        machine: str | Path | Machine = "p100-node",
+        machine: str | Path | Machine | None = None,
         nodes: int | None = None,
         feedback: str | FeedbackFunction = "suggest",
         seed: int | None = None,
@@ -330,6 +332,8 @@ class MapperEnv(gym.Env[dict[str, Any], str]):
             raise ValueError(f"config must be a RunConfig, got {type(config).__name__}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unknown render_mode {render_mode!r}; choose from None, 'ansi'")
+        if machine is None:
+            machine = default_machine(backend)
         self.problem: Problem = build_problem(
             app, machine, nodes=nodes, problem=problem, ranks_per_node=ranks_per_node,
             **dict(params or {}),

@@ -144,14 +144,16 @@ def test_machine_summary_counts_ranks():
 # ---------------------------------------------------------------------------------------------
 
 
-def test_legion_backend_is_not_faked():
-    with pytest.raises(BackendUnavailable, match="the legion backend is not available yet"):
-        check_backend_name("legion")
-    problem = build_problem("Stencil", problem="small")
-    with pytest.raises(NotImplementedError):
-        make_backend("legion", problem)
+def test_legion_backend_refuses_what_this_host_cannot_run():
+    # The runtime from PyPI is CPU-only and single-node (legion.md): a GPU machine, or an
+    # application without a real implementation, is refused with a reason, never simulated.
+    check_backend_name("legion")
+    with pytest.raises(BackendUnavailable, match="GPU"):
+        make_backend("legion", build_problem("Stencil", problem="small"))
+    with pytest.raises(BackendUnavailable):
+        make_backend("legion", build_problem("Cannon", "local-cpu"))
     with pytest.raises(ValueError, match="unknown backend"):
-        make_backend("gpu", problem)
+        make_backend("gpu", build_problem("Stencil", problem="small"))
 
 
 def _result(tag: str) -> RunResult:

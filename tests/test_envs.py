@@ -78,8 +78,8 @@ def test_registration_is_lazy_in_a_fresh_interpreter():
 
 
 def test_make_time_errors():
-    with pytest.raises(BackendUnavailable, match="the legion backend is not available yet"):
-        gym.make("Mapper-Stencil-v0", backend="legion", feedback="raw")
+    with pytest.raises(BackendUnavailable):
+        gym.make("Mapper-Stencil-v0", backend="legion", machine="p100-node", feedback="raw")
     with pytest.raises(ValueError, match="unknown backend"):
         gym.make("Mapper-Stencil-v0", backend="cuda", feedback="raw")
     with pytest.raises(ValueError, match="unknown feedback level 'loud'"):

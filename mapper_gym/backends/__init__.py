@@ -1,4 +1,4 @@
-"""Backends: where a mapping program is run (the simulator, later real Legion).
+"""Backends: where a mapping program is run (the simulator, or real Legion).
 
 Quick tour::
 
@@ -30,6 +30,7 @@ from mapper_gym.backends.problem import (
 __all__ = [
     "BACKEND_NAMES",
     "DEFAULT_CACHE_SIZE",
+    "DEFAULT_MACHINES",
     "GROUP_PROBLEM",
     "GROUP_RANKS_PER_NODE",
     "Backend",
@@ -38,6 +39,7 @@ __all__ = [
     "Problem",
     "build_problem",
     "check_backend_name",
+    "default_machine",
     "default_problem",
     "internal_error",
     "machine_shape",
@@ -48,20 +50,19 @@ __all__ = [
 
 
 def check_backend_name(name: str) -> None:
-    """Raise if ``name`` is not a backend that can run here (before any problem is built).
-
-    Raises:
-        ValueError: unknown name.
-        BackendUnavailable: ``legion``, whose build and runner belong to a later milestone.
-    """
+    """Raise ``ValueError`` if ``name`` is not a backend (before any problem is built)."""
     if name not in BACKEND_NAMES:
         raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKEND_NAMES)}")
-    if name == "legion":
-        raise BackendUnavailable(
-            "the legion backend is not available yet: building the C++ DSL mapper and the "
-            "applications against the Legion runtime (legion.md) is a later milestone; "
-            "use backend='sim'"
-        )
+
+
+#: The machine each backend runs on when the caller names none: the paper's node for the
+#: simulator, this host for real Legion (its runtime from PyPI runs CPU-only, legion.md).
+DEFAULT_MACHINES: dict[str, str] = {"sim": "p100-node", "legion": "local-cpu"}
+
+
+def default_machine(backend: str) -> str:
+    check_backend_name(backend)
+    return DEFAULT_MACHINES[backend]
 
 
 def make_backend(name: str, problem: Problem, *, cache: EvaluationCache | bool = True) -> Backend:
@@ -69,9 +70,15 @@ def make_backend(name: str, problem: Problem, *, cache: EvaluationCache | bool =
 
     Raises:
         ValueError: unknown backend name.
-        BackendUnavailable: the backend cannot run here (see :func:`check_backend_name`).
+        BackendUnavailable: the backend cannot run this problem here (the Legion runtime is
+            not installed, the application has no real implementation yet, or the machine has
+            GPUs that this host lacks); the message says which.
     """
     check_backend_name(name)
+    if name == "legion":
+        from mapper_gym.legion import LegionBackend
+
+        return LegionBackend(problem, cache=cache)
     from mapper_gym.backends.sim import SimBackend
 
     return SimBackend(problem, cache=cache)
