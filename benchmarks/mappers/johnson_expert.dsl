@@ -16,6 +16,7 @@ gpus = Machine(GPU);
 omps = Machine(OMP);
 flat = gpus.merge(0, 1);
 flat_omp = omps.merge(0, 1);
+flat_cpu = Machine(CPU).merge(0, 1);
 
 # Placement and fill: linearise the 3-D point and deal the blocks cyclically over all ranks.
 def cyclic_gpu(Task t) {
@@ -24,10 +25,13 @@ def cyclic_gpu(Task t) {
     return flat[(p[0] + s[0] * (p[1] + s[1] * p[2])) % flat.size[0]];
 }
 
-def cyclic_omp(Task t) {
+# taco_validate runs on OpenMP processors where the ranks have them, and falls back to its CPU
+# variant where they do not (the four-ranks-per-node runs pass no -ll:ocpu).
+def cyclic_host(Task t) {
     p = t.ipoint;
     s = t.ispace;
-    return flat_omp[(p[0] + s[0] * (p[1] + s[1] * p[2])) % flat_omp.size[0]];
+    k = p[0] + s[0] * (p[1] + s[1] * p[2]);
+    return flat_omp.size[0] > 0 ? flat_omp[k % flat_omp.size[0]] : flat_cpu[k % flat_cpu.size[0]];
 }
 
 # task_4: factor the ranks into a 3-D grid shaped like the launch (communication-minimising)
@@ -45,4 +49,4 @@ def per_gpu(Task t) {
 IndexTaskMap task_1,task_2,task_3,taco_fill cyclic_gpu;
 IndexTaskMap task_4 block3d_gpu;
 IndexTaskMap init_cublas per_gpu;
-IndexTaskMap taco_validate cyclic_omp;
+IndexTaskMap taco_validate cyclic_host;
