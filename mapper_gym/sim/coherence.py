@@ -36,7 +36,7 @@ import math
 from dataclasses import dataclass, field
 
 from mapper_gym.sim.errors import SimFailure
-from mapper_gym.sim.memory import MemoryState
+from mapper_gym.sim.memory import LOC_BITS, MemoryState
 from mapper_gym.sim.program import RED, RO, RW, WO, FillT, LaunchT, PointT, Program, ReqT, StepT
 from mapper_gym.sim.units import to_ps
 
@@ -185,8 +185,25 @@ class Coherence:
         origin = rt.choice.memory_origin if rt.choice is not None else (0, 0)
         return pt.launch.task, rt.index, self.prog.mt.mems[mem].uid, origin
 
+    def _pinned(self, pt: PointT, rt: ReqT, mem: int) -> list[int]:
+        """Allocation ids in ``mem`` of the requirements ``pt`` mapped before ``rt``: in use
+        by the task being mapped, so not reclaimable while it maps the rest."""
+        out: list[int] = []
+        for other in pt.reqs:
+            if other is rt:
+                break
+            if other.mem != mem:
+                continue
+            if other.priv == RED:
+                loc = self.nloc + self.slot_of[(other.mem, other.keys)]
+            else:
+                loc = other.loc
+            out.extend((k << LOC_BITS) | loc for k in other.keys)
+        return out
+
     def _ensure(self, pt: PointT, rt: ReqT, loc: int, mem: int) -> bool:
-        return self.mem.ensure(rt.keys, loc, mem, self._live, self._where, pt, rt, mem)
+        return self.mem.ensure(rt.keys, loc, mem, self._live, self._where, pt, rt, mem,
+                               pinned=self._pinned)
 
     # -- phases ----------------------------------------------------------------------------
 

@@ -6,6 +6,10 @@ order — the order in which the runtime maps tasks — not the clock:
 
 * an allocation is made when the first task that needs the key at that location is mapped
   (that task pays the instance-creation overhead), and stays while it holds valid data;
+* the instances a task has mapped for its earlier requirements are in use by that task: mapping
+  a later requirement of the same task never reclaims them, even when they hold no valid data
+  yet (its reduction instances, its write-only outputs), as the runtime only releases an
+  instance after its last user;
 * an allocation whose data became invalid (written elsewhere, or a reduction instance already
   folded) is *reclaimable*: it stays (a later task may reuse it without creating an instance)
   until an allocation that does not fit needs its space; reclaimable allocations are released
@@ -25,7 +29,7 @@ timing; fragmentation is ignored (machine.md §2 [A]).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from mapper_gym.sim.errors import OOM, SimFailure, execution_error
 
@@ -55,12 +59,16 @@ class MemoryState:
         live: Callable[[int, int], bool],
         where: Callable[..., tuple[str, int, str, tuple[int, int]]],
         *where_args: object,
+        pinned: Callable[..., Iterable[int]] | None = None,
     ) -> bool:
         """Make every key of a requirement resident at location ``loc`` of memory ``mem``.
 
         ``live(key, loc)`` says whether an allocation holds data that must be kept;
         ``where(*where_args)`` names the requirement for an error (task, index, memory uid,
-        policy origin). Returns True when an instance had to be created.
+        policy origin); ``pinned(*where_args)``, when given, lists the allocation ids the
+        requiring task already uses in ``mem`` (its earlier requirements), which are not
+        reclaimable either. Both are only called when the memory is full. Returns True when an
+        instance had to be created.
         """
         lru = self.lru[mem]
         missing = None
@@ -83,6 +91,8 @@ class MemoryState:
         used = self.used[mem]
         if used + need > self.capacity[mem]:
             protect = {(k << LOC_BITS) | loc for k in keys}
+            if pinned is not None:
+                protect.update(pinned(*where_args))
             used = self._reclaim(mem, used + need - self.capacity[mem], live, protect)
             if used + need > self.capacity[mem]:
                 task, index, uid, origin = where(*where_args)

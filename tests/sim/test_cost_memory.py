@@ -103,3 +103,15 @@ def test_release_frees_at_once():
     mem.release(0, 5, 0)
     assert mem.used == [0] and mem.collected == 1
     assert mem.ensure([1], 5, 0, lambda k, loc: True, _where)
+
+
+def test_a_later_requirement_never_reclaims_what_the_same_task_already_mapped():
+    # Key 0 holds no valid data yet (a reduction instance, say) but the task mapping key 1
+    # mapped it for an earlier requirement: it is pinned, so the allocation fails.
+    mem = MemoryState([100], [60, 60])
+    assert mem.ensure([0], 0, 0, lambda k, loc: False, _where)
+    with pytest.raises(SimFailure):
+        mem.ensure([1], 0, 0, lambda k, loc: False, _where, pinned=lambda: [0 << LOC_BITS])
+    # without the pin it is reclaimable
+    assert mem.ensure([1], 0, 0, lambda k, loc: False, _where)
+    assert mem.reclaimed == 1 and mem.used == [60]
