@@ -140,6 +140,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[Any, Any]:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Exit 0 when every unit finished, 1 when some failed, 2 for bad input."""
     from experiments.config import ConfigError
+    from experiments.parallel import ExecutorUnavailable
     from experiments.runner import pending_units, run_experiment
     from experiments.store import StoreCorrupt, StoreLocked
 
@@ -160,7 +161,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return 0
     try:
         summary = run_experiment(config, options)
-    except (StoreLocked, StoreCorrupt, ConfigError) as error:
+    except (StoreLocked, StoreCorrupt, ConfigError, ExecutorUnavailable) as error:
         return _error(str(error))
     except ImportError as error:
         return _error(str(error))

@@ -35,6 +35,7 @@ from experiments.config import RunOptions
 from experiments.runner import Message, UnitTask, run_unit_task
 
 __all__ = [
+    "ExecutorUnavailable",
     "ProcessExecutor",
     "RayExecutor",
     "SerialExecutor",
@@ -186,6 +187,10 @@ class ProcessExecutor:
 # ---------------------------------------------------------------------------------------------
 
 
+class ExecutorUnavailable(RuntimeError):
+    """The executor cannot start (a Ray cluster that cannot be reached)."""
+
+
 def _ray_entry(task: UnitTask, messages: Any) -> None:
     run_unit_task(task, messages.put)
 
@@ -216,7 +221,10 @@ class RayExecutor:
         workers: units in flight (default: the cluster's CPUs).
 
     Workers on other machines need mapper-gym installed (the same version). A local checkout
-    that is not installed is put on the workers' ``PYTHONPATH``.
+    that is not installed is put on the workers' ``PYTHONPATH``. A cluster with token
+    authentication (Ray's default for new clusters) needs ``RAY_AUTH_MODE=token`` and the
+    cluster's token (``RAY_AUTH_TOKEN`` or ``~/.ray/auth_token``) in this process's environment:
+    Ray only picks a token up by itself for a local cluster it finds on its own.
     """
 
     name = "ray"
@@ -236,11 +244,18 @@ class RayExecutor:
             "log_to_driver": False,
             "configure_logging": False,
         }
-        if self.address is not None:
-            ray.init(address=self.address, **kwargs)
-        else:
-            workers = self.requested or RunOptions().worker_count
-            ray.init(num_cpus=workers, **kwargs)
+        try:
+            if self.address is not None:
+                ray.init(address=self.address, **kwargs)
+            else:
+                workers = self.requested or RunOptions().worker_count
+                ray.init(num_cpus=workers, **kwargs)
+        except ConnectionError as error:
+            hint = ""
+            if self.address is not None and os.environ.get("RAY_AUTH_MODE") != "token":
+                hint = ("; if the cluster uses token authentication, set RAY_AUTH_MODE=token "
+                        "and its token (RAY_AUTH_TOKEN, or ~/.ray/auth_token)")
+            raise ExecutorUnavailable(f"cannot reach the Ray cluster: {error}{hint}") from None
         return True
 
     def run(self, tasks: Sequence[UnitTask], handle: Handle) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from experiments import AgentSpec, ExperimentConfig, content, read_records, run_experiment
 from experiments.parallel import ProcessExecutor, RayExecutor
-from tests.experiments.helpers import REPO_ROOT, fake_config, options
+from tests.experiments.helpers import FAKE_AGENT, FAKE_ENV, REPO_ROOT, fake_config, options
 
 
 def _contents(path: Path) -> dict[str, dict]:
@@ -116,3 +116,28 @@ def test_ray_reports_a_failing_unit(tmp_path, evaluation_log, ray_cluster):
     summary = run_experiment(config, options(tmp_path), executor=RayExecutor(ray_cluster, 1))
     assert summary.units_failed == 1
     assert "agent exploded" in read_records(summary.store, "unit_error")[0]["error"]
+
+
+@pytest.mark.skipif(ray_missing, reason="ray is not installed (pip install 'mapper-gym[ray]')")
+def test_an_unreachable_ray_cluster_is_a_clear_error(tmp_path, evaluation_log, capsys,
+                                                     monkeypatch):
+    """Ray retries an unreachable address for minutes, so its refusal is simulated here; what
+    is tested is that the runner turns it into one line with the authentication hint."""
+    import ray
+
+    from experiments.cli import main
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("Failed to connect to Ray cluster at 127.0.0.1:9")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", refuse)
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    config = tmp_path / "exp.toml"
+    config.write_text(f'name = "x"\nagents = ["{FAKE_AGENT}"]\napps = ["Circuit"]\n'
+                      f'env_factory = "{FAKE_ENV}"\n[run]\nwandb = "disabled"\n')
+    code = main(["compare", "--config", str(config), "--runs-dir", str(tmp_path),
+                 "--ray-address", "127.0.0.1:9", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot reach the Ray cluster" in err and "Traceback" not in err
+    assert "RAY_AUTH_MODE=token" in err
