@@ -211,13 +211,69 @@ def _get(table: dict[str, int], task: str | None, phase: int) -> int:
     return table[task]
 
 
+def _link_bytes(mt, records: list[Record]) -> dict[str, float]:
+    """Bytes carried by each link over ``records``: per route, bytes moved times the route's
+    load on the link.
+
+    The totals are the left-to-right float sums over records and routes in order. When every
+    term is a whole number and every total stays below 2**53, each partial sum is exact, so
+    the totals are independent of the order of the terms: they are then summed per route
+    first, in integers, with each distinct record counted once times its multiplicity (the
+    per-iteration records of a periodic run are shared objects). Otherwise the terms are
+    added one by one, in order."""
+    count: dict[int, int] = {}
+    distinct: list[Record] = []
+    for rec in records:
+        c = count.get(id(rec))
+        if c is None:
+            distinct.append(rec)
+            count[id(rec)] = 1
+        else:
+            count[id(rec)] = c + 1
+    per_route: dict[int, list] = {}
+    exact = True
+    for rec in distinct:
+        times = count[id(rec)]
+        for key, (route, nbytes) in rec.route_bytes.items():
+            if type(nbytes) is not int:
+                exact = False
+                break
+            entry = per_route.get(key)
+            if entry is None:
+                per_route[key] = [route, nbytes * times]
+            else:
+                entry[1] += nbytes * times
+        if not exact:
+            break
+    link_ids = mt.link_ids
+    if exact:
+        totals: dict[str, int] = {}
+        for route, nbytes in per_route.values():
+            for li, load in route.loads:
+                if not float(load).is_integer():
+                    exact = False
+                    break
+                lid = link_ids[li]
+                totals[lid] = totals.get(lid, 0) + nbytes * int(load)
+            if not exact:
+                break
+        if exact and all(t < 2**53 for t in totals.values()):
+            return {lid: float(t) for lid, t in totals.items()}
+    link_bytes: dict[str, float] = {}
+    for rec in records:
+        for route, nbytes in rec.route_bytes.values():
+            for li, load in route.loads:
+                lid = link_ids[li]
+                link_bytes[lid] = link_bytes.get(lid, 0.0) + nbytes * load
+    return link_bytes
+
+
 def _stats(prog: Program, lr: LogicalResult, per_iteration: list[tuple[Record, int]],
            runs: list[SegmentRun]) -> RunStats:
     mt = prog.mt
     busy: dict[str, float] = {}
     task_time: dict[str, float] = {}
     copy_bytes: dict[str, float] = {}
-    link_bytes: dict[str, float] = {}
     copies = folds = fills = map_bound = 0
     moved = 0.0
     for rec, _ in per_iteration:
@@ -228,15 +284,12 @@ def _stats(prog: Program, lr: LogicalResult, per_iteration: list[tuple[Record, i
             task_time[name] = task_time.get(name, 0.0) + to_s(t)
         for name, nbytes in rec.copy_bytes.items():
             copy_bytes[name] = copy_bytes.get(name, 0.0) + nbytes
-        for route, nbytes in rec.route_bytes.values():
-            for li, load in route.loads:
-                lid = mt.link_ids[li]
-                link_bytes[lid] = link_bytes.get(lid, 0.0) + nbytes * load
         copies += rec.copies
         folds += rec.folds
         fills += rec.fills
         moved += rec.moved
         map_bound += rec.map_bound
+    link_bytes = _link_bytes(mt, [rec for rec, _ in per_iteration])
     mem = lr.memory
     simulated = sum(r.simulated_phases for r in runs)
     skipped = sum(r.skipped_phases for r in runs)
