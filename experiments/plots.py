@@ -6,6 +6,9 @@
 - :func:`plot_average`: the average over benchmarks of the mean best-so-far score against the
   number of iterations on a log axis, one line per optimizer (the paper's Figure 5).
 
+An optimizer with a single evaluation (the expert and default mappers as constant agents) is
+drawn as a dotted level across the panel.
+
 Matplotlib's object API with the Agg canvas is used directly (no ``pyplot``), so nothing
 global changes in the caller's process and no display is needed.
 """
@@ -68,6 +71,10 @@ def _draw_panel(axes, curves: dict[Series, list[list[float]]], colors, labels,
         low = [min(c[i] for c in per_seed) for i in range(length)]
         high = [max(c[i] for c in per_seed) for i in range(length)]
         color = colors[series]
+        if length == 1:  # a single evaluation (the expert and default mappers): a level
+            axes.axhline(mean[0], color=color, linestyle=":", linewidth=1.6,
+                         label=f"{labels[series]} (n={len(per_seed)})")
+            continue
         axes.plot(xs, mean, color=color, linewidth=1.6,
                   label=f"{labels[series]} (n={len(per_seed)})",
                   marker="o" if length <= 20 else None, markersize=3)
@@ -158,6 +165,10 @@ def plot_average(units: Iterable[UnitResult], path: str | Path) -> Path:
     figure = _figure(6.4, 4.2)
     axes = figure.subplots()
     for s, curve in curves.items():
+        if len(curve) == 1:  # a single evaluation: a level, not a curve
+            axes.axhline(curve[0], color=colors[s], linestyle=":", linewidth=1.6,
+                         label=f"{s.label(varying)}: {curve[0]:.2f} ({len(apps_of[s])} apps)")
+            continue
         xs = list(range(1, len(curve) + 1))
         axes.plot(xs, curve, color=colors[s], linewidth=1.8,
                   label=f"{s.label(varying)}: {curve[-1]:.2f} ({len(apps_of[s])} apps)")
