@@ -177,7 +177,8 @@ def test_an_api_key_echoed_by_the_endpoint_never_reaches_the_results(tmp_path, m
      "unknown options colour"),
     (AgentSpec("llm"), "sim", "no LLM endpoint"),
     (AgentSpec("random", options={"temperature": 3}), "sim", "temperature"),
-    (AgentSpec("random"), "legion", "not available"),
+    # p100-node has GPUs: the real backend cannot run it on this host (or is not installed)
+    (AgentSpec("random"), "legion", r"environment Circuit on p100-node \(legion\)"),
 ])
 def test_agents_and_backends_that_cannot_run_fail_before_any_unit(
         tmp_path, monkeypatch, agent, backend, message):
