@@ -245,8 +245,9 @@ def add_validate_command(subparsers: Any) -> argparse.ArgumentParser:
                     "leaderboard of validated results; exits 1 if any check fails.")
     parser.add_argument("results", help="results.jsonl or a run folder (runs/<name>)")
     parser.add_argument("--all", action="store_true", help="re-run every evaluation")
-    parser.add_argument("--tolerance", type=float, default=1e-9,
-                        help="relative and absolute tolerance (default 1e-9)")
+    parser.add_argument("--tolerance", type=float, default=None,
+                        help="relative and absolute tolerance (default 1e-9 for the "
+                             "deterministic simulator, 0.35 for measuring backends)")
     parser.add_argument("--json", metavar="FILE", help="write every check as JSON")
     parser.set_defaults(handler=cmd_validate)
     return parser

@@ -8,7 +8,10 @@ closing record claims the best program and score its evaluations actually contai
 whose every check passes are *valid*; a leaderboard built from validated results cannot be
 topped by editing a JSON line.
 
-The simulator is deterministic, so the default tolerance is tight (relative 1e-9).
+The simulator is deterministic, so its default tolerance is tight (relative 1e-9). A real
+backend measures: a re-run differs by run-to-run noise, and a normalized score is the ratio of
+two such measurements (the program's and the expert's), so its default tolerance is loose
+(:data:`MEASURED_TOLERANCE`): validation there catches made-up scores, not small drifts.
 """
 
 from __future__ import annotations
@@ -23,7 +26,15 @@ from experiments.config import AgentSpec, RunUnit, canonical_json, finite
 from experiments.factory import make_unit_env
 from experiments.records import observation_to_json
 
-__all__ = ["ValidationResult", "leaderboard_rows", "validate_records", "validate_store"]
+__all__ = [
+    "DETERMINISTIC_TOLERANCE",
+    "MEASURED_TOLERANCE",
+    "ValidationResult",
+    "default_tolerance",
+    "leaderboard_rows",
+    "validate_records",
+    "validate_store",
+]
 
 Verdict = Literal["valid", "mismatch", "error"]
 
@@ -51,6 +62,19 @@ class ValidationResult:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+#: Default tolerance of backends whose evaluations are deterministic.
+DETERMINISTIC_TOLERANCE = 1e-9
+#: Default tolerance of measuring backends (real Legion runs): relative.
+MEASURED_TOLERANCE = 0.35
+DETERMINISTIC_BACKENDS = frozenset({"sim"})
+
+
+def default_tolerance(backend: str | None) -> float:
+    """The tolerance a re-run of ``backend`` is held to unless one is given."""
+    return (DETERMINISTIC_TOLERANCE if backend in DETERMINISTIC_BACKENDS
+            else MEASURED_TOLERANCE)
 
 
 def _close(a: float, b: float, tolerance: float) -> bool:
@@ -100,7 +124,7 @@ def validate_records(
     records: Iterable[Mapping[str, Any]],
     *,
     every: bool = False,
-    tolerance: float = 1e-9,
+    tolerance: float | None = None,
     env_options: Mapping[str, Any] | None = None,
     env_factory: str | None = None,
 ) -> list[ValidationResult]:
@@ -110,7 +134,8 @@ def validate_records(
         records: all records of a store; streamed once (``iter_records`` of a large store
             keeps memory small unless ``every``).
         every: re-run every evaluation, not only each unit's best.
-        tolerance: relative and absolute tolerance on rewards and throughputs.
+        tolerance: relative and absolute tolerance on rewards and throughputs (default:
+            :func:`default_tolerance` of each record's backend).
         env_options, env_factory: the grid's environment options (default: from the
             store's last session record).
     """
@@ -158,7 +183,7 @@ def validate_records(
             claimed_score = finite(claim.get("best_score"))
             actual = finite(top.get("reward")) if top is not None else 0.0
             actual_program = top.get("program") if top is not None else None
-            if (not _close(claimed_score, actual, tolerance)
+            if (not _close(claimed_score, actual, DETERMINISTIC_TOLERANCE)
                     or claim.get("best_program") != actual_program):
                 refuted.add(unit_id)
                 results.append(ValidationResult(
@@ -189,9 +214,11 @@ def validate_records(
     return sorted(results, key=lambda r: (order.get(r.unit, 0), r.iteration or 0))
 
 
-def _rerun(members: Sequence[tuple[Mapping[str, Any], str]], tolerance: float,
+def _rerun(members: Sequence[tuple[Mapping[str, Any], str]], tolerance: float | None,
            env_options: Mapping[str, Any], env_factory: str | None) -> list[ValidationResult]:
     first = members[0][0]
+    if tolerance is None:
+        tolerance = default_tolerance(first.get("backend"))
     out: list[ValidationResult] = []
 
     def result(record: Mapping[str, Any], unit_id: str, measured: float | None,

@@ -190,3 +190,11 @@ def test_agents_and_backends_that_cannot_run_fail_before_any_unit(
     with pytest.raises(ConfigError, match=message):
         run_experiment(config, options(tmp_path))
     assert not (tmp_path / "runs" / "pre" / "results.jsonl").exists()
+
+
+def test_measuring_backends_get_a_noise_tolerance():
+    from experiments.validate import MEASURED_TOLERANCE, default_tolerance
+
+    assert default_tolerance("sim") == 1e-9
+    assert default_tolerance("legion") == MEASURED_TOLERANCE
+    assert 0.0 < MEASURED_TOLERANCE < 0.5  # still refutes a doubled score
