@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import json
 import os
+import platform
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -95,7 +96,9 @@ def evaluation_identity(env: Any) -> Any | None:
     half), or None when it cannot be known (then nothing is cached).
 
     For :class:`~mapper_gym.envs.MapperEnv`: the backend, the problem key (application,
-    preset, overrides, machine fingerprint), the run configuration and the feedback level.
+    preset, overrides, machine fingerprint), the run configuration and the feedback level;
+    for a measuring backend (real Legion) also the host, whose hardware the measurement
+    belongs to.
     Other environments may define ``evaluation_identity()``.
     """
     inner = getattr(env, "unwrapped", env)
@@ -108,8 +111,12 @@ def evaluation_identity(env: Any) -> Any | None:
     level = getattr(inner, "feedback_level", None)
     if backend is None or problem is None or config is None or level in (None, "custom"):
         return None
-    return {"backend": getattr(backend, "name", type(backend).__name__),
-            "problem": list(problem.key), "config": list(config.key()), "feedback": level}
+    name = getattr(backend, "name", type(backend).__name__)
+    identity = {"backend": name, "problem": list(problem.key), "config": list(config.key()),
+                "feedback": level}
+    if name != "sim":  # a measurement belongs to the host it was made on
+        identity["host"] = platform.node()
+    return identity
 
 
 # ---------------------------------------------------------------------------------------------
