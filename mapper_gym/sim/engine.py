@@ -106,11 +106,14 @@ class Fast:
     """Per-template arrays the hot paths index directly (one attribute chain less per use)."""
 
     __slots__ = ("body", "dur", "dur_traced", "interest", "kind", "lat", "name", "nbytes",
-                 "node", "proc", "start")
+                 "node", "part0", "proc", "start", "zero")
 
     def __init__(self, tpl: PhaseTemplate, interests: frozenset[str]) -> None:
         n = tpl.n
         self.kind = tpl.kind
+        #: operations without same-phase predecessors or gate, and those of the untimed part
+        self.zero = [i for i, c in enumerate(tpl.base_pending) if c == 0]
+        self.part0 = [i for i, p in enumerate(tpl.part) if p == 0]
         self.proc = [-1] * n
         self.dur = [0] * n
         self.dur_traced = [0] * n
@@ -314,14 +317,22 @@ class Engine:
         pending = b.pending = tpl.base_pending.copy()
         done = b.done
         undone = n
+        # the operations that can be ready now, in index order: those without predecessors,
+        # and those whose only predecessors are untimed operations marked done here
+        candidates = fast.zero
         if phase >= 0 and 0 not in self.seg.parts:
-            part, succ = tpl.part, tpl.succ
-            for i in range(n):
-                if part[i] == 0:
-                    done[i] = 1
-                    undone -= 1
-                    for s in succ[i]:
-                        pending[s] -= 1
+            succ = tpl.succ
+            freed = []
+            for i in fast.part0:
+                done[i] = 1
+                undone -= 1
+                for s in succ[i]:
+                    left = pending[s] - 1
+                    pending[s] = left
+                    if left == 0:
+                        freed.append(s)
+            if freed:
+                candidates = sorted({*candidates, *freed})
         b.undone = undone
         self.total_undone += undone
         for i, far in tpl.cross:
@@ -344,7 +355,7 @@ class Engine:
         if undone == 0:
             self._block_done(b)
             return
-        for i in range(n):
+        for i in candidates:
             if pending[i] == 0 and not done[i]:
                 self._ready(b, i)
 
