@@ -103,8 +103,17 @@ class FlowTable:
                                 slowed = [g]
                             elif g not in slowed:
                                 slowed.append(g)
-        changed: list[Flow] = []
-        self._set_rate(flow, self._rate(flow), now, changed)
+        # the new flow's rate (``_rate``, inlined: this runs once per transfer); it has moved
+        # nothing yet, so only its time stamp and rate are set
+        rate = flow.cap
+        for li, _ in flow.loads:
+            share = bw[li] / total[li]
+            if share < rate:
+                rate = share
+        flow.last = now
+        flow.rate = rate
+        flow.version += 1
+        changed: list[Flow] = [flow]
         if slowed is not None:
             for g in slowed:
                 rate = self._rate(g)
