@@ -78,3 +78,14 @@ def test_placement_blocks_stacked_on_the_same_gpus_run_out_of_memory():
     assert result.raw_output() == (
         f"Execution Error: failed allocation of size {BLOCK} bytes for region requirement 2 "
         "of task task_4 in memory n1.FBMEM0")
+
+
+def test_cosma_on_8_lassen_nodes_fits_only_with_the_placement_spread():
+    # Grid (2, 4, 4), n = 56568: A and B blocks 3.2 GB, C blocks 1.6 GB; a point needs 8.0 GB.
+    # Spread (A on ranks 0-7, B on 8-15, C on 16-31), a GPU holds at most one more block.
+    spread = run(problem("COSMA", "lassen", 8), _mapping(8, 16))
+    assert spread.ok, spread.raw_output()
+    # Stacked on ranks 0-7 (8.0 GB each), rank 2 needs 16.0 GB for its point.
+    stacked = run(problem("COSMA", "lassen", 8), _mapping(0, 0))
+    assert stacked.error is not None and stacked.error.code == "E-OOM"
+    assert "region requirement 2 of task task_4 in memory n2.FBMEM0" in stacked.raw_output()
