@@ -2,9 +2,10 @@
 
 An evaluation is fully determined by the backend, the problem (application, problem preset,
 parameter overrides, the configured machine's fingerprint), the run configuration, the feedback
-level and the program's canonical text (dsl.md §12, so comments and spacing do not matter):
-architecture.md's cache key plus the feedback level, because the cached value is what the
-environment returned, the observation with its feedback text. The backends already keep an LRU
+level and the exact program text: architecture.md's cache key plus the feedback level, because
+the cached value is what the environment returned, the observation with its feedback text, and
+with the exact text rather than the canonical one, because that observation reports errors and
+warnings at the lines and columns of the text that was evaluated. The backends already keep an LRU
 cache of results inside a process; this one outlives the process and is shared by every worker
 on the machine (and by every experiment under the same ``runs/`` folder), which is what a
 1000-iteration OpenTuner run after a 10-iteration one, or a resumed sweep, needs.
@@ -32,7 +33,7 @@ from typing import Any
 
 from experiments.config import canonical_json
 
-__all__ = ["EvaluationStore", "canonical_program", "evaluation_key"]
+__all__ = ["EvaluationStore", "evaluation_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,23 +46,11 @@ CREATE TABLE IF NOT EXISTS evaluations (
 """
 
 
-def canonical_program(text: Any) -> str:
-    """The canonical text of a program (dsl.md §12), or a marked copy of the raw text when it
-    does not parse (a parse error is a deterministic outcome of the raw text)."""
-    if not isinstance(text, str):
-        return f"raw-{type(text).__name__}:{text!r}"
-    try:
-        from mapper_gym.dsl import format_program, parse
-
-        return "dsl:" + format_program(parse(text))
-    except Exception:  # any front-end failure: the exact text decides the outcome
-        return "raw:" + text
-
-
 def evaluation_key(identity: Mapping[str, Any] | tuple | list, program: Any) -> str:
-    """SHA-256 of the problem identity and the canonical program."""
-    payload = canonical_json({"identity": _jsonable(identity),
-                              "program": canonical_program(program)})
+    """SHA-256 of the problem identity and the exact program (text, or a marked ``repr`` of a
+    non-text action)."""
+    text = program if isinstance(program, str) else f"raw-{type(program).__name__}:{program!r}"
+    payload = canonical_json({"identity": _jsonable(identity), "program": text})
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -256,15 +256,26 @@ def test_check_failure_keeps_every_error_in_the_log(stencil):
     assert "SingleTaskMap's function undefined" in result.stderr
 
 
-def test_canonical_text_is_the_cache_key(stencil):
+def test_the_exact_text_is_the_cache_key(stencil):
     text = get_app("Stencil").expert_mapper()
     first = stencil.run(text, RunConfig())
-    respaced = "// another comment\n" + text.replace("\n", "\n\n")
-    assert stencil.run(respaced, RunConfig()) is first
+    assert stencil.run(text, RunConfig()) is first
     assert stencil.cache.hits == 1
     # a different configuration is a different evaluation
     other = stencil.run(text, RunConfig(collect=False))
     assert other is not first and stencil.cache.hits == 1
+
+
+def test_a_relaid_program_reports_its_own_positions(stencil):
+    # Same canonical text, different layout: the error must point at this text's line, not at
+    # the line of an earlier evaluation of the other layout.
+    bad = ("gpus = Machine(GPU);\ndef f(Task t) {\n    return gpus[0, 9];\n}\n"
+           "IndexTaskMap stencil f;\n")
+    first = stencil.run(bad, RunConfig())
+    moved = stencil.run("# moved down\n\n" + bad, RunConfig())
+    assert first.status == moved.status == "runtime_error"
+    assert moved.error.line == first.error.line + 2
+    assert moved.throughput == first.throughput
 
 
 def test_unexpected_exceptions_become_internal_errors(stencil, monkeypatch):

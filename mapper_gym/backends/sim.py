@@ -10,8 +10,10 @@ with that diagnostic. Anything else that escapes a stage is a bug of ours; it be
 ``E-INTERNAL`` result at the phase being processed (dsl.md §9.1), so that one broken corner of
 the simulator costs an optimizer one evaluation instead of its whole run.
 
-Results are cached (:mod:`mapper_gym.backends.cache`) under the program's canonical text, so
-comments and spacing never cost a second simulation.
+Results are cached (:mod:`mapper_gym.backends.cache`) under the exact program text. The
+canonical text alone (architecture.md) is not enough: two programs that differ only in layout
+evaluate alike but report their errors and warnings at different lines and columns, and a
+result served from the other program's evaluation would point the optimizer at the wrong line.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from mapper_gym.config import RunConfig
 from mapper_gym.dsl.errors import CheckFailed, Diagnostic, DSLError, Phase
 from mapper_gym.dsl.parser import parse
 from mapper_gym.dsl.pipeline import compile_program
-from mapper_gym.dsl.printer import format_program
 from mapper_gym.mapping import resolve
 from mapper_gym.result import RunResult, failed_result
 from mapper_gym.sim import simulate
@@ -68,9 +69,10 @@ class SimBackend:
         p = self.problem
         return f"SimBackend({p.app_name}, problem {p.preset}, {p.machine.describe()})"
 
-    def cache_key(self, canonical_text: str, config: RunConfig) -> Hashable:
-        """The identity of one evaluation (architecture.md "Caching")."""
-        return (self.name, *self.problem.key, config.key(), canonical_text)
+    def cache_key(self, program_text: str | bytes, config: RunConfig) -> Hashable:
+        """The identity of one evaluation: architecture.md's key, with the exact program text in
+        place of the canonical one (see the module docstring)."""
+        return (self.name, *self.problem.key, config.key(), program_text)
 
     def run(self, program_text: str | bytes, config: RunConfig | None = None) -> RunResult:
         """Evaluate ``program_text``; never raises for a bad program (see module docstring)."""
@@ -86,12 +88,12 @@ class SimBackend:
         phase: Phase = "parse"
         key: Hashable | None = None
         try:
-            program = parse(program_text)
-            key = self.cache_key(format_program(program), config)
+            key = self.cache_key(program_text, config)
             if self.cache is not None:
                 cached = self.cache.get(key)
                 if cached is not None:
                     return cached
+            program = parse(program_text)
             phase = "check"
             compiled = compile_program(program, self.problem.machine, self.problem.app_info())
             phase = "map"

@@ -32,7 +32,6 @@ from mapper_gym.config import RunConfig
 from mapper_gym.dsl.errors import CheckFailed, Diagnostic, DSLError, Phase
 from mapper_gym.dsl.parser import parse
 from mapper_gym.dsl.pipeline import compile_program
-from mapper_gym.dsl.printer import format_program
 from mapper_gym.legion.apps import RealApp, real_app
 from mapper_gym.legion.build import BuildError, LegionBuild, build
 from mapper_gym.legion.lower import lower_plan
@@ -163,9 +162,10 @@ class LegionBackend:
         p = self.problem
         return f"LegionBackend({p.app_name}, problem {p.preset}, {p.machine.describe()})"
 
-    def cache_key(self, canonical_text: str, config: RunConfig) -> Hashable:
+    def cache_key(self, program_text: str | bytes, config: RunConfig) -> Hashable:
+        """Exact program text, as the simulator's (positions in diagnostics depend on it)."""
         return (self.name, self.native.key, *self.problem.key, config.key(),
-                self.time_limit, self.extra_flags, canonical_text)
+                self.time_limit, self.extra_flags, program_text)
 
     def command(self, plan_file: Path, config: RunConfig) -> list[str]:
         """The program's command line for one run."""
@@ -193,8 +193,8 @@ class LegionBackend:
         phase: Phase = "parse"
         key: Hashable | None = None
         try:
+            key = self.cache_key(program_text, config)
             program = parse(program_text)
-            key = self.cache_key(format_program(program), config)
             if self.cache is not None:
                 cached = self.cache.get(key)
                 if cached is not None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from experiments.cache import EvaluationStore, canonical_program, evaluation_key
+from experiments.cache import EvaluationStore, evaluation_key
 from experiments.store import (
     ResultsStore,
     StoreCorrupt,
@@ -82,13 +82,14 @@ def test_append_needs_an_open_store(tmp_path):
         ResultsStore(tmp_path / "r.jsonl").append({"type": "x"})
 
 
-def test_the_evaluation_cache_keys_on_canonical_programs(tmp_path):
+def test_the_evaluation_cache_keys_on_exact_programs(tmp_path):
+    # Two layouts of one program evaluate alike but report errors at different positions, so
+    # they are different evaluations.
     program = "Task * GPU;\n"
     spaced = "# a comment\nTask   *   GPU ;\n"
-    assert canonical_program(program) == canonical_program(spaced)
-    assert canonical_program("Task * ;;; nonsense") == "raw:Task * ;;; nonsense"
     identity = {"problem": ["Circuit", "A"], "feedback": "raw"}
-    assert evaluation_key(identity, program) == evaluation_key(identity, spaced)
+    assert evaluation_key(identity, program) != evaluation_key(identity, spaced)
+    assert evaluation_key(identity, program) == evaluation_key(dict(identity), "Task * GPU;\n")
     assert evaluation_key(identity, program) != evaluation_key({**identity, "feedback": "suggest"},
                                                                program)
     with EvaluationStore(tmp_path / "c.sqlite") as cache:
