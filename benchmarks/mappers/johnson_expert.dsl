@@ -19,10 +19,16 @@ flat_omp = omps.merge(0, 1);
 flat_cpu = Machine(CPU).merge(0, 1);
 
 # Placement and fill: linearise the 3-D point and deal the blocks cyclically over all ranks.
+# The launches of A, B and C have the shapes (g, g, 1), (g, 1, g) and (1, g, g), so each
+# linearises to 0 .. g*g - 1: start B and C one and two matrices further on, so that the three
+# matrices spread over all ranks instead of stacking on the first g*g (with 4 ranks per node at
+# n = 80000 three stacked 3.2 GB blocks leave no room for a task_4 point).
 def cyclic_gpu(Task t) {
     p = t.ipoint;
     s = t.ispace;
-    return flat[(p[0] + s[0] * (p[1] + s[1] * p[2])) % flat.size[0]];
+    k = p[0] + s[0] * (p[1] + s[1] * p[2]);
+    matrix = s[2] == 1 ? 0 : (s[1] == 1 ? 1 : 2);
+    return flat[(k + matrix * t.ispace.volume) % flat.size[0]];
 }
 
 # taco_validate runs on OpenMP processors where the ranks have them, and falls back to its CPU
