@@ -23,7 +23,10 @@ Design points:
   possible for hand-built ASTs that the parser would reject) becomes ``E-INTERNAL``.
 * **Caching.** Entry results (and errors) are cached per ``(function, task, kind)``: the
   evaluation is deterministic, so only ``print`` output and step counts can tell, and dsl.md §5.2
-  allows it. Cached calls cost no steps and print nothing.
+  allows it. Cached calls cost no steps and print nothing. A successful result is also cached
+  without the task names (of the task and its parents): no expression can read a name except
+  ``print``, so tasks that share a placement function and a launch shape (Pennant's thirty
+  GPU tasks) evaluate it once. Errors stay per task, because their messages name it.
 """
 
 from __future__ import annotations
@@ -876,15 +879,22 @@ class LoadedProgram:
             if isinstance(cached, DSLError):
                 raise cached
             return cached
+        anonymous = None if key is None else (func, _without_names(task), kind)
+        if anonymous is not None:
+            shared = self._entry_cache.get(anonymous)
+            if shared is not None:
+                return shared  # type: ignore[return-value]
         try:
             result = self._evaluate_entry(func, task, kind)
         except DSLError as exc:
             self._remember(key, exc)
             raise
         self._remember(key, result)
+        self._remember(anonymous, result)
         return result
 
-    def _remember(self, key: tuple[str, TaskRef, str] | None, outcome: Value | DSLError) -> None:
+    def _remember(self, key: tuple[str, TaskRef | None, str] | None,
+                  outcome: Value | DSLError) -> None:
         if key is not None and len(self._entry_cache) < MAX_CACHED_ENTRIES:
             self._entry_cache[key] = outcome
 
@@ -947,3 +957,12 @@ def load(program: ast.Program, topology: Topology) -> LoadedProgram:
     loaded = LoadedProgram(program, topology)
     loaded._load()
     return loaded
+
+
+def _without_names(task: TaskRef | None) -> TaskRef | None:
+    """``task`` and its parents with empty names: what an entry function can observe of it."""
+    if task is None:
+        return None
+    return TaskRef(name="", ipoint=task.ipoint, ispace=task.ispace,
+                   parent=_without_names(task.parent), processor=task.processor,
+                   index_launch=task.index_launch)

@@ -826,6 +826,23 @@ def test_entry_results_are_cached(tasks):
     assert program.output == ["called", "called"]
 
 
+def test_tasks_sharing_a_function_and_a_point_evaluate_it_once():
+    # No expression can read a task's name, so another task at the same point reuses the
+    # result; an error is still reported with the name of the task that caused it.
+    program = loaded("g = Machine(GPU);\n"
+                     "def f(Task t) { return g[0, t.ipoint[0]]; }")
+    first = program.call_entry("f", index_task("halo", (1,), (2,)), kind="GPU")
+    steps = program.mapping_steps
+    other = program.call_entry("f", index_task("saxpy", (1,), (2,)), kind="GPU")
+    assert other is first and program.mapping_steps == steps
+    with pytest.raises(DSLError) as first_error:
+        program.call_entry("f", index_task("halo", (7,), (8,)), kind="GPU")
+    with pytest.raises(DSLError) as second_error:
+        program.call_entry("f", index_task("saxpy", (7,), (8,)), kind="GPU")
+    assert first_error.value.diagnostic.context["task"] == "halo"
+    assert second_error.value.diagnostic.context["task"] == "saxpy"
+
+
 # -- worked examples -------------------------------------------------------------------------
 
 SECTION_8_11_A = {
