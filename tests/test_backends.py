@@ -298,11 +298,11 @@ def test_unexpected_exceptions_become_internal_errors(stencil, monkeypatch):
 
 
 def test_resolver_bugs_are_internal_errors_of_the_map_phase(stencil, monkeypatch):
-    import mapper_gym.backends.sim as sim_module
+    import mapper_gym.backends.planned as planned_module
 
     def broken(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(sim_module, "resolve", broken)
+    monkeypatch.setattr(planned_module, "resolve", broken)
     result = stencil.run("Task * GPU;\n", RunConfig())
     assert result.error.code == "E-INTERNAL" and result.error.kind == "map"

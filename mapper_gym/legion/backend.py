@@ -25,13 +25,12 @@ from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 from mapper_gym.appmodel import Timing
-from mapper_gym.backends.base import BackendUnavailable, internal_error
-from mapper_gym.backends.cache import EvaluationCache, shared_cache
+from mapper_gym.backends.base import BackendUnavailable
+from mapper_gym.backends.cache import EvaluationCache
+from mapper_gym.backends.planned import PlanBackend, select_cache, unique_diagnostics
 from mapper_gym.backends.problem import Problem
 from mapper_gym.config import RunConfig
-from mapper_gym.dsl.errors import CheckFailed, Diagnostic, DSLError, Phase
-from mapper_gym.dsl.parser import parse
-from mapper_gym.dsl.pipeline import compile_program
+from mapper_gym.dsl.errors import Diagnostic
 from mapper_gym.legion.apps import RealApp, real_app
 from mapper_gym.legion.build import BuildError, LegionBuild, build
 from mapper_gym.legion.lower import lower_plan
@@ -39,7 +38,6 @@ from mapper_gym.legion.output import busy_times, diagnose, parse_timing
 from mapper_gym.legion.process import run_limited
 from mapper_gym.legion.wheel import WheelUnavailable
 from mapper_gym.machine import Machine
-from mapper_gym.mapping import resolve
 from mapper_gym.plan import MappingPlan
 from mapper_gym.result import RunResult, RunStats, failed_result
 
@@ -98,7 +96,7 @@ def utility_processors(cpus: int, wanted: int, host_cores: int | None = None) ->
     return wanted if cpus + wanted <= cores else 0
 
 
-class LegionBackend:
+class LegionBackend(PlanBackend):
     """Evaluates mapping programs on one problem by running the real Legion program.
 
     Args:
@@ -152,11 +150,7 @@ class LegionBackend:
             except WheelUnavailable as missing:
                 raise BackendUnavailable(str(missing)) from None
         self.native = native
-        self.cache: EvaluationCache | None
-        if isinstance(cache, EvaluationCache):
-            self.cache = cache
-        else:
-            self.cache = shared_cache() if cache else None
+        self.cache: EvaluationCache | None = select_cache(cache)
 
     def __repr__(self) -> str:
         p = self.problem
@@ -181,57 +175,20 @@ class LegionBackend:
 
     # -- running ------------------------------------------------------------------------------
 
-    def run(self, program_text: str | bytes, config: RunConfig | None = None) -> RunResult:
-        """Evaluate ``program_text`` on the real program; never raises for a bad program."""
-        config = RunConfig() if config is None else config
-        unit = self.problem.unit
-        if not isinstance(program_text, str | bytes):
-            return failed_result(Diagnostic(
-                kind="parse", code="E-INPUT",
-                message=f"a mapping program must be text, got {type(program_text).__name__}"),
-                backend=self.name, unit=unit)
-        phase: Phase = "parse"
-        key: Hashable | None = None
-        try:
-            key = self.cache_key(program_text, config)
-            program = parse(program_text)
-            if self.cache is not None:
-                cached = self.cache.get(key)
-                if cached is not None:
-                    return cached
-            phase = "check"
-            compiled = compile_program(program, self.problem.machine, self.problem.app_info())
-            phase = "map"
-            plan = resolve(compiled, self.problem.model, self.problem.machine, config)
-            phase = "execute"
-            result = self.execute(plan, config, warnings=(*compiled.warnings, *plan.warnings))
-        except CheckFailed as failure:
-            errors = [d for d in failure.diagnostics if d.is_error]
-            result = failed_result(
-                errors[0], backend=self.name, unit=unit,
-                stderr="\n".join(d.raw_text() for d in errors),
-                warnings=tuple(d for d in failure.diagnostics if not d.is_error))
-        except DSLError as failure:
-            result = failed_result(failure.diagnostic, backend=self.name, unit=unit)
-        except Exception as failure:  # a bug of ours: report it, never crash the caller
-            return failed_result(internal_error(phase, failure), backend=self.name, unit=unit)
-        if key is not None and self.cache is not None:
-            self.cache.put(key, result)
-        return result
-
     def execute(self, plan: MappingPlan, config: RunConfig | None = None,
                 warnings: Sequence[Diagnostic] = ()) -> RunResult:
-        """Run the real program under an already resolved ``plan``."""
+        """Run the real program under an already resolved ``plan`` (the rest of a run is
+        :meth:`PlanBackend.run`)."""
         config = RunConfig() if config is None else config
-        unique: dict[Diagnostic, None] = dict.fromkeys(warnings)
+        extra_warnings = []
         if plan.replicated:
-            unique[Diagnostic(
+            extra_warnings.append(Diagnostic(
                 kind="execute", code="W-LEGION-NO-REPLICATION", severity="warning",
                 message="the real Legion backend does not control-replicate "
                         f"{', '.join(sorted(plan.replicated))}: one shard runs it, and every "
                         "point still runs on the processor the replicated placement gives it",
-            )] = None
-        warn = tuple(unique)
+            ))
+        warn = unique_diagnostics((*warnings, *extra_warnings))
         with tempfile.TemporaryDirectory(prefix="mapper-gym-legion-") as tmp:
             plan_file = Path(tmp) / "mapping.plan"
             plan_file.write_text(lower_plan(plan))
