@@ -20,6 +20,15 @@ def _read(path: str) -> bytes:
     return Path(path).read_bytes()
 
 
+def _read_or_report(path: str) -> bytes | None:
+    """The file's bytes, or None after reporting why it cannot be read."""
+    try:
+        return _read(path)
+    except OSError as error:
+        print(f"{path}: error: cannot read file: {error.strerror}", file=sys.stderr)
+        return None
+
+
 def _topology(machine: str, nodes: int | None):
     """The machine the program is checked and loaded against (a machine preset)."""
     from mapper_gym.machine import load_machine
@@ -45,10 +54,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from mapper_gym.dsl.interpreter import load
     from mapper_gym.dsl.pipeline import diagnose
 
-    try:
-        text = _read(args.file)
-    except OSError as error:
-        print(f"{args.file}: error: cannot read file: {error.strerror}", file=sys.stderr)
+    text = _read_or_report(args.file)
+    if text is None:
         return 2
     try:
         topology = _topology(args.machine, args.nodes)
@@ -82,10 +89,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     from mapper_gym.dsl.parser import parse
     from mapper_gym.dsl.printer import format_program
 
-    try:
-        text = _read(args.file)
-    except OSError as error:
-        print(f"{args.file}: error: cannot read file: {error.strerror}", file=sys.stderr)
+    text = _read_or_report(args.file)
+    if text is None:
         return 2
     try:
         program = parse(text)
@@ -106,10 +111,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from mapper_gym.backends import build_problem, make_backend
     from mapper_gym.config import RunConfig
 
-    try:
-        text = _read(args.file)
-    except OSError as error:
-        print(f"{args.file}: error: cannot read file: {error.strerror}", file=sys.stderr)
+    text = _read_or_report(args.file)
+    if text is None:
         return 2
     try:
         problem = build_problem(

@@ -77,6 +77,19 @@ def _program_text(app: str, which: str) -> str:
         return handle.read()
 
 
+def _overrides(items: list[str] | None) -> dict[str, int] | None:
+    """``--set NAME=INTEGER`` items as application parameters; None (reported) if malformed."""
+    overrides = {}
+    for item in items or ():
+        name, _, value = item.partition("=")
+        try:
+            overrides[name] = int(value)
+        except ValueError:
+            print(f"error: --set expects NAME=INTEGER, got {item!r}", file=sys.stderr)
+            return None
+    return overrides
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from mapper_gym.backends.base import BackendUnavailable
     from mapper_gym.config import RunConfig
@@ -84,14 +97,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from mapper_gym.legion.build import BuildError
     from mapper_gym.legion.problem import legion_problem
 
-    overrides = {}
-    for item in args.set or ():
-        name, _, value = item.partition("=")
-        try:
-            overrides[name] = int(value)
-        except ValueError:
-            print(f"error: --set expects NAME=INTEGER, got {item!r}", file=sys.stderr)
-            return 2
+    overrides = _overrides(args.set)
+    if overrides is None:
+        return 2
     try:
         text = _program_text(args.app, args.program)
         problem = legion_problem(args.app, args.machine, problem=args.problem, **overrides)
@@ -130,14 +138,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from mapper_gym.legion.compare import compare_mappers, format_comparison
     from mapper_gym.legion.problem import legion_problem
 
-    overrides = {}
-    for item in args.set or ():
-        name, _, value = item.partition("=")
-        try:
-            overrides[name] = int(value)
-        except ValueError:
-            print(f"error: --set expects NAME=INTEGER, got {item!r}", file=sys.stderr)
-            return 2
+    overrides = _overrides(args.set)
+    if overrides is None:
+        return 2
     programs = {"expert": get_app(args.app).expert_mapper(),
                 "default": get_app(args.app).default_mapper()}
     for item in args.program or ():
