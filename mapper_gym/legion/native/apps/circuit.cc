@@ -634,34 +634,10 @@ void toplevel_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx,
   }
 }
 
-template <typename T, T (*TASK)(const Task*, const std::vector<PhysicalRegion>&, Context,
-                                Runtime*)>
-void leaf_with_result(TaskID id, const char* name) {
-  TaskVariantRegistrar registrar(id, name);
-  registrar.add_constraint(ProcessorConstraint(Processor::LOC_PROC));
-  registrar.set_leaf();
-  Runtime::preregister_task_variant<T, TASK>(registrar, name);
-}
-
-template <void (*TASK)(const Task*, const std::vector<PhysicalRegion>&, Context, Runtime*)>
-void leaf(TaskID id, const char* name) {
-  TaskVariantRegistrar registrar(id, name);
-  registrar.add_constraint(ProcessorConstraint(Processor::LOC_PROC));
-  registrar.set_leaf();
-  Runtime::preregister_task_variant<TASK>(registrar, name);
-}
-
 }  // namespace
 
 void register_circuit() {
-  {
-    TaskVariantRegistrar registrar(TOPLEVEL_TASK, "toplevel");
-    registrar.add_constraint(ProcessorConstraint(Processor::LOC_PROC));
-    registrar.set_inner();
-    registrar.set_replicable();
-    Runtime::preregister_task_variant<toplevel_task>(registrar, "toplevel");
-    Runtime::set_top_level_task_id(TOPLEVEL_TASK);
-  }
+  top_level<toplevel_task>(TOPLEVEL_TASK, "toplevel");
   leaf_with_result<Config, parse_input_task>(PARSE_INPUT_TASK, "parse_input");
   leaf<begin_init_task>(BEGIN_INIT_TASK, "begin_init");
   leaf<init_piece_task>(INIT_PIECE_TASK, "init_piece");

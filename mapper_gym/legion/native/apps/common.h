@@ -15,6 +15,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "legion.h"
 
@@ -72,6 +73,37 @@ class Options {
  * above 0 travel as the launch's mapper argument. */
 inline Legion::UntypedBuffer launch_group(const int& group) {
   return group == 0 ? Legion::UntypedBuffer() : Legion::UntypedBuffer(&group, sizeof(int));
+}
+
+/* Task registration shared by the applications: every leaf task has one CPU variant (the only
+ * processors this host's Legion has), and the top-level task is an inner, replicable CPU task. */
+template <typename T, T (*TASK)(const Legion::Task*, const std::vector<Legion::PhysicalRegion>&,
+                                Legion::Context, Legion::Runtime*)>
+void leaf_with_result(Legion::TaskID id, const char* name) {
+  Legion::TaskVariantRegistrar registrar(id, name);
+  registrar.add_constraint(Legion::ProcessorConstraint(Legion::Processor::LOC_PROC));
+  registrar.set_leaf();
+  Legion::Runtime::preregister_task_variant<T, TASK>(registrar, name);
+}
+
+template <void (*TASK)(const Legion::Task*, const std::vector<Legion::PhysicalRegion>&,
+                       Legion::Context, Legion::Runtime*)>
+void leaf(Legion::TaskID id, const char* name) {
+  Legion::TaskVariantRegistrar registrar(id, name);
+  registrar.add_constraint(Legion::ProcessorConstraint(Legion::Processor::LOC_PROC));
+  registrar.set_leaf();
+  Legion::Runtime::preregister_task_variant<TASK>(registrar, name);
+}
+
+template <void (*TASK)(const Legion::Task*, const std::vector<Legion::PhysicalRegion>&,
+                       Legion::Context, Legion::Runtime*)>
+void top_level(Legion::TaskID id, const char* name) {
+  Legion::TaskVariantRegistrar registrar(id, name);
+  registrar.add_constraint(Legion::ProcessorConstraint(Legion::Processor::LOC_PROC));
+  registrar.set_inner();
+  registrar.set_replicable();
+  Legion::Runtime::preregister_task_variant<TASK>(registrar, name);
+  Legion::Runtime::set_top_level_task_id(id);
 }
 
 /* An application: its name on the command line and the function that registers its tasks and

@@ -543,34 +543,10 @@ void main_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx, Run
   }
 }
 
-template <typename T, T (*TASK)(const Task*, const std::vector<PhysicalRegion>&, Context,
-                                Runtime*)>
-void leaf_with_result(TaskID id, const char* name) {
-  TaskVariantRegistrar registrar(id, name);
-  registrar.add_constraint(ProcessorConstraint(Processor::LOC_PROC));
-  registrar.set_leaf();
-  Runtime::preregister_task_variant<T, TASK>(registrar, name);
-}
-
-template <void (*TASK)(const Task*, const std::vector<PhysicalRegion>&, Context, Runtime*)>
-void leaf(TaskID id, const char* name) {
-  TaskVariantRegistrar registrar(id, name);
-  registrar.add_constraint(ProcessorConstraint(Processor::LOC_PROC));
-  registrar.set_leaf();
-  Runtime::preregister_task_variant<TASK>(registrar, name);
-}
-
 }  // namespace
 
 void register_stencil() {
-  {
-    TaskVariantRegistrar registrar(MAIN_TASK, "main");
-    registrar.add_constraint(ProcessorConstraint(Processor::LOC_PROC));
-    registrar.set_inner();
-    registrar.set_replicable();
-    Runtime::preregister_task_variant<main_task>(registrar, "main");
-    Runtime::set_top_level_task_id(MAIN_TASK);
-  }
+  top_level<main_task>(MAIN_TASK, "main");
   leaf_with_result<Config, read_config_task>(READ_CONFIG_TASK, "read_config");
   leaf<begin_init_task>(BEGIN_INIT_TASK, "begin_init");
   leaf<stencil_task>(STENCIL_TASK, "stencil");
