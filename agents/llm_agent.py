@@ -42,7 +42,6 @@ could plant it in results.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -72,6 +71,7 @@ from agents.prompts import (
 from agents.reply import ReplyError, parse_reply
 from agents.sections import SECTION_NAMES, Sections, sections_from_program
 from mapper_gym.agent import AgentInfo, BaseAgent
+from mapper_gym.result import finite_or_zero
 
 logger = logging.getLogger(__name__)
 
@@ -336,7 +336,7 @@ class LLMAgent(BaseAgent):
         record.reward = outcome.reward
         record.status = outcome.status
         throughput = observation.get("throughput") if isinstance(observation, Mapping) else None
-        record.throughput = _finite(throughput) if throughput is not None else None
+        record.throughput = finite_or_zero(throughput) if throughput is not None else None
         record.feedback = self._redact(self._feedback_text(outcome.feedback,
                                                            outcome.raw_output))
         self._records.append(record)
@@ -601,13 +601,6 @@ class _StepUsage:
         record.attempts = self.attempts
         record.usage_estimated = self.estimated
 
-
-def _finite(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return number if math.isfinite(number) else 0.0
 
 
 def _note(record: LLMStep) -> str | None:

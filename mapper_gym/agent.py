@@ -22,14 +22,13 @@ generator, so concrete agents only write :meth:`BaseAgent.propose` and, if they 
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from mapper_gym.dsl.context import DEFAULT_AFFINITY, AppInfo, TaskInfo
-from mapper_gym.result import STATUSES
+from mapper_gym.result import STATUSES, finite_or_zero
 from mapper_gym.space import KIND_RANKING, MEMORY_RANKING, DecisionSpace, MachineView
 
 __all__ = [
@@ -191,13 +190,6 @@ def _status_of(observation: Mapping[str, Any], info: Mapping[str, Any]) -> str:
     return STATUSES[index] if 0 <= index < len(STATUSES) else "runtime_error"
 
 
-def _number(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return number if math.isfinite(number) else 0.0
-
 
 @dataclass(frozen=True)
 class StepRecord:
@@ -222,7 +214,7 @@ class StepRecord:
         observation = observation if isinstance(observation, Mapping) else {}
         info = info if isinstance(info, Mapping) else {}
         status = _status_of(observation, info)
-        value = _number(reward)
+        value = finite_or_zero(reward)
         return StepRecord(
             action=action if isinstance(action, str) else str(action),
             reward=max(value, 0.0) if status == "ok" else 0.0,

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from mapper_gym.dsl.errors import Diagnostic
-from mapper_gym.result import STATUSES, RunResult, RunStats
+from mapper_gym.result import STATUSES, RunResult, RunStats, finite_or_zero
 
 FEEDBACK_LEVELS: tuple[str, ...] = ("raw", "explain", "suggest")
 
@@ -657,13 +657,6 @@ def _join(items: Iterable[str], limit: int = _MAX_LISTED) -> str:
     return ", ".join(listed)
 
 
-def _finite(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return number if math.isfinite(number) else 0.0
-
 
 # ---------------------------------------------------------------------------------------------
 # Performance analysis
@@ -686,7 +679,7 @@ def _processors_by_kind(stats: RunStats) -> dict[str, list[tuple[str, float]]]:
     for uid, busy in stats.processor_busy.items():
         parsed = _PROCESSOR_UID.match(str(uid))
         kind = parsed.group(2) if parsed else str(uid).rstrip("0123456789").split(".")[-1]
-        by_kind.setdefault(kind, []).append((str(uid), _finite(busy)))
+        by_kind.setdefault(kind, []).append((str(uid), finite_or_zero(busy)))
     return by_kind
 
 
@@ -716,7 +709,7 @@ def _link_totals(stats: RunStats) -> list[tuple[str, float]]:
     for link, moved in stats.link_bytes.items():
         for suffix, label in _LINK_CLASSES:
             if str(link).endswith(suffix):
-                totals[label] = totals.get(label, 0.0) + _finite(moved)
+                totals[label] = totals.get(label, 0.0) + finite_or_zero(moved)
                 break
     return [(label, totals[label]) for _, label in _LINK_CLASSES if label in totals]
 
@@ -734,7 +727,7 @@ class _Performance:
         self.app = facts
         self.settings = settings
         times = dict(self.stats.task_time) if self.stats is not None else {}
-        self.task_time = {str(k): _finite(v) for k, v in times.items()}
+        self.task_time = {str(k): finite_or_zero(v) for k, v in times.items()}
         self.total_time = sum(self.task_time.values())
 
     def share(self, task: str) -> float | None:
@@ -884,9 +877,9 @@ class _Performance:
             return []
         full = []
         for uid, peak in self.stats.memory_peak.items():
-            capacity = _finite(self.stats.memory_capacity.get(uid))
-            if capacity > 0 and _finite(peak) >= self.settings.memory_near_full * capacity:
-                full.append((str(uid), _finite(peak), capacity))
+            capacity = finite_or_zero(self.stats.memory_capacity.get(uid))
+            if capacity > 0 and finite_or_zero(peak) >= self.settings.memory_near_full * capacity:
+                full.append((str(uid), finite_or_zero(peak), capacity))
         if not full:
             return []
         full.sort(key=lambda m: (-m[1] / m[2], m[0]))
@@ -936,7 +929,7 @@ class _Performance:
     def _data_movement(self) -> list[_Finding]:
         if self.stats is None:
             return []
-        copies = {str(t): _finite(b) for t, b in self.stats.task_copy_bytes.items()}
+        copies = {str(t): finite_or_zero(b) for t, b in self.stats.task_copy_bytes.items()}
         moving = sorted((t for t, b in copies.items() if b > 0), key=lambda t: (-copies[t], t))
         if not moving:
             return []

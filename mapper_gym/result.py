@@ -6,6 +6,7 @@ feedback generator, the agents and the experiment runner never know which one ra
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -14,6 +15,19 @@ from mapper_gym.dsl.errors import Diagnostic
 
 Status = Literal["ok", "compile_error", "runtime_error", "timeout"]
 STATUSES: tuple[str, ...] = ("ok", "compile_error", "runtime_error", "timeout")
+
+
+def finite_or_zero(value: Any) -> float:
+    """``value`` as a float, or 0.0 when it is missing, not a number, infinite or NaN.
+
+    Scores and statistics cross process and JSON boundaries; whoever reads them (agents,
+    feedback) must never be thrown off by a malformed value.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
 
 
 @dataclass(frozen=True)
