@@ -777,7 +777,7 @@ class LoadedProgram:
         self.sink = _PrintSink()
         self.mapping_steps = 0
         self._machines: dict[str, MachineSpace] = {}
-        self._entry_cache: dict[tuple[str, TaskRef, str], Value | DSLError] = {}
+        self._entry_cache: dict[tuple, Value | DSLError] = {}
 
     @property
     def output(self) -> list[str]:
@@ -879,7 +879,8 @@ class LoadedProgram:
             if isinstance(cached, DSLError):
                 raise cached
             return cached
-        anonymous = None if key is None else (func, _without_names(task), kind)
+        # A 4-tuple, so it never equals the exact key of a task whose name happens to be "".
+        anonymous = None if key is None else (func, _without_names(task), kind, "any name")
         if anonymous is not None:
             shared = self._entry_cache.get(anonymous)
             if shared is not None:
@@ -889,12 +890,10 @@ class LoadedProgram:
         except DSLError as exc:
             self._remember(key, exc)
             raise
-        self._remember(key, result)
-        self._remember(anonymous, result)
+        self._remember(anonymous, result)  # successes are shared; errors stay per task
         return result
 
-    def _remember(self, key: tuple[str, TaskRef | None, str] | None,
-                  outcome: Value | DSLError) -> None:
+    def _remember(self, key: tuple | None, outcome: Value | DSLError) -> None:
         if key is not None and len(self._entry_cache) < MAX_CACHED_ENTRIES:
             self._entry_cache[key] = outcome
 
