@@ -7,7 +7,11 @@ Importing the package registers the nine environments ``Mapper-<App>-v0`` with G
 (:mod:`mapper_gym.registration`); nothing heavy is imported until one is made.
 """
 
-from mapper_gym.registration import register_envs
+from mapper_gym.native import activate as _activate_native
+
+_activate_native()  # before any compiled module is imported (see mapper_gym/native.py)
+
+from mapper_gym.registration import register_envs  # noqa: E402
 
 __version__ = "0.1.0"
 

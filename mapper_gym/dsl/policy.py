@@ -369,8 +369,8 @@ class _Builder:
         elif isinstance(stmt, ast.LayoutStmt):
             label = f"Layout {stmt.task} {_region_text(stmt.region)} {stmt.memory}"
             if self.claim(("Layout", stmt.task, stmt.region, stmt.memory), stmt, label):
-                entry = self.layouts.setdefault((stmt.task, stmt.region), {})
-                entry[stmt.memory] = tuple(stmt.constraints)
+                layouts = self.layouts.setdefault((stmt.task, stmt.region), {})
+                layouts[stmt.memory] = tuple(stmt.constraints)
         elif isinstance(stmt, ast.InstanceLimitStmt):
             self.add_limit(stmt)
         elif isinstance(stmt, ast.CollectMemoryStmt):

@@ -261,20 +261,20 @@ class _Resolver:
                     result = _Kind(kind, origin)
                     break
         if result is None:
-            kind = default_mapper.default_kind(variants, self.machine)
-            if kind is None:
+            fallback = default_mapper.default_kind(variants, self.machine)
+            if fallback is None:
                 raise errors.no_variant_error(task, variants, self.available, origin)
             if found is not None:
                 self._warn(
                     ("kind", task), "W-KIND-DEFAULT",
                     f"Task {task}: none of {','.join(found[0])} can run it here (variants "
                     f"{','.join(variants)}; processors {','.join(self.available)}); the default "
-                    f"mapper chose {kind}",
+                    f"mapper chose {fallback}",
                     origin,
-                    hint=f"add {kind} to the list if that is what you want",
+                    hint=f"add {fallback} to the list if that is what you want",
                     context={"task": task},
                 )
-            result = _Kind(kind, DEFAULT_ORIGIN)
+            result = _Kind(fallback, DEFAULT_ORIGIN)
         self.kinds[task] = result
         return result
 

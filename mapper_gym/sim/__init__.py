@@ -14,7 +14,8 @@ What is modelled (machine.md §2, §5–§7; apps.md §0.5–§0.8), module by m
   replication, mapper serialisation, instance limits), processors, background workers, copy
   engines and shared links (:mod:`.flows`), fences and a bounded run-ahead window;
 * :mod:`.periodic` — exact skipping of repeating iterations; :mod:`.simulate` — timers,
-  output, statistics; :mod:`.log` — the Legion-style log.
+  output, statistics; :mod:`.log` — the Legion-style log;
+* :mod:`mapper_gym.native` — whether the mypyc-compiled build of the hot modules runs.
 
 Simplifications (each documented where it is made):
 

@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from mapper_gym.sim.errors import SimFailure
 from mapper_gym.sim.memory import LOC_BITS, MemoryState
 from mapper_gym.sim.program import RED, RO, RW, WO, FillT, LaunchT, PointT, Program, ReqT, StepT
+from mapper_gym.sim.routes import Route
 from mapper_gym.sim.units import to_ps
 
 TASK, INNER, COPY, FOLD, FILL, FUTURE = range(6)
@@ -91,7 +93,7 @@ class LogicalResult:
     phase: list[int]
     local: list[int]
     preds: list[tuple[int, ...]]
-    payload: list[object]
+    payload: list[Any]
     part: list[int]
     memory: MemoryState
     copies: int
@@ -104,8 +106,8 @@ class CopyPayload:
     """A COPY, FOLD or FILL: bytes moved, its route(s), the task it feeds, its engine."""
 
     nbytes: int
-    route: object  # routes.Route of the transfer, None for a FILL or a same-memory FOLD
-    apply: object  # routes.Route of the write/apply pass, None for a COPY
+    route: Route | None  # the transfer's route; None for a FILL or a same-memory FOLD
+    apply: Route | None  # the write/apply pass; None for a COPY
     consumer: PointT
     dst_node: int
 
@@ -134,7 +136,7 @@ class Coherence:
         self.phase: list[int] = []
         self.local: list[int] = []
         self.preds: list[tuple[int, ...]] = []
-        self.payload: list[object] = []
+        self.payload: list[Any] = []
         self.part: list[int] = []
         self.cur: PhaseLog | None = None
         self.cur_part = 1
@@ -150,7 +152,7 @@ class Coherence:
 
     # -- operations ------------------------------------------------------------------------
 
-    def new_op(self, kind: int, preds, payload: object) -> int:
+    def new_op(self, kind: int, preds, payload: Any) -> int:
         g = len(self.kind)
         log = self.cur
         assert log is not None
@@ -313,14 +315,14 @@ class Coherence:
                 rw = priv == RW
                 slow = None
                 for k in keys:
-                    r = valid[k].get(loc)
-                    if r is None or reds[k]:
+                    here = valid[k].get(loc)
+                    if here is None or reds[k]:
                         if slow is None:
                             slow = [k]
                         else:
                             slow.append(k)
-                    elif r >= 0:
-                        add(r)
+                    elif here >= 0:
+                        add(here)
                     if rw:
                         rd = readers[k]
                         if rd:
@@ -379,7 +381,7 @@ class Coherence:
                 if r >= 0:
                     preds.add(r)
             elif v:
-                src = min(v, key=lambda s, m=mem: mt.source_rank(s >> 2, m))
+                src = min(v, key=lambda s: mt.source_rank(s >> 2, mem))
                 entry = copies.get(src)
                 if entry is None:
                     entry = copies[src] = ([], set())

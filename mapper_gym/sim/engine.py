@@ -85,7 +85,7 @@ class Block:
     __slots__ = ("body_done", "done", "fast", "kids_left", "launch_left", "pending", "phase",
                  "ready", "rec", "tpl", "traced", "undone", "waiters")
 
-    def __init__(self, phase: int, tpl: PhaseTemplate, traced: bool) -> None:
+    def __init__(self, phase: int, tpl: PhaseTemplate, traced: bool, fast: Fast) -> None:
         self.phase = phase
         self.tpl = tpl
         self.traced = traced
@@ -99,7 +99,7 @@ class Block:
         self.body_done: set[int] = set()
         self.launch_left: dict[int, int] = {}
         self.rec = Record()
-        self.fast: Fast | None = None
+        self.fast = fast
 
 
 class Fast:
@@ -213,8 +213,6 @@ class Engine:
         self._fast: dict[int, Fast] = {}
         #: stop as soon as these phases are complete (None: run to the end)
         self.stop_when: frozenset[int] | None = None
-        self.handlers = (self._ev_ready, self._ev_done, self._ev_body, self._ev_issued,
-                         self._ev_flow, self._ev_parent)
 
     # -- the parent's item list ---------------------------------------------------------------
 
@@ -239,12 +237,23 @@ class Engine:
     def run(self) -> None:
         self.push(self.now, EV_PARENT, 0, 0)
         heap = self.heap
-        handlers = self.handlers
         pop = heapq.heappop
+        # direct calls, most frequent first (compiled by mypyc they become C calls)
         while heap and not self.stopped:
             t, _, code, phase, idx, extra = pop(heap)
             self.now = t
-            handlers[code](phase, idx, extra)
+            if code == EV_DONE:
+                self._complete(self.blocks[phase], idx)
+            elif code == EV_FLOW:
+                self._ev_flow(phase, idx, extra)
+            elif code == EV_ISSUED:
+                self._ev_issued(phase, idx, extra)
+            elif code == EV_READY:
+                self._dispatch(self.blocks[phase], idx)
+            elif code == EV_BODY:
+                self._ev_body(phase, idx, extra)
+            else:
+                self._ev_parent(phase, idx, extra)
             heap = self.heap
 
     # -- the parent process -------------------------------------------------------------------
@@ -306,11 +315,10 @@ class Engine:
     def _allocate(self, phase: int) -> None:
         tpl = self.template_of(phase)
         traced = self.seg.traced_from is not None and phase >= self.seg.traced_from
-        b = Block(phase, tpl, traced)
         fast = self._fast.get(id(tpl))
         if fast is None:
             fast = self._fast[id(tpl)] = Fast(tpl, self.interests)
-        b.fast = fast
+        b = Block(phase, tpl, traced, fast)
         blocks = self.blocks
         blocks[phase] = b
         n = tpl.n
@@ -483,9 +491,6 @@ class Engine:
         else:
             self._dispatch(b, i)
 
-    def _ev_ready(self, phase: int, idx: int, extra: int) -> None:
-        self._dispatch(self.blocks[phase], idx)
-
     def _dispatch(self, b: Block, i: int) -> None:
         fast = b.fast
         kind = fast.kind[i]
@@ -628,9 +633,6 @@ class Engine:
             self._issue(b, ls, idx)
         if b.kids_left.get(idx, 0) == 0:
             self._complete(b, idx)
-
-    def _ev_done(self, phase: int, idx: int, extra: int) -> None:
-        self._complete(self.blocks[phase], idx)
 
     def _complete(self, b: Block, i: int) -> None:
         now = self.now

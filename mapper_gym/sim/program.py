@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
 from mapper_gym.appmodel import AppModel, Fill, Launch, Privilege, Step
 from mapper_gym.config import RunConfig
@@ -113,7 +114,7 @@ class AppTables:
         reqs = self.app.requirements_of(launch)
         out = []
         kb = self.key_bytes
-        per_req = []
+        per_req: list[tuple[int, int, list[int]] | None] = []
         for req in reqs:
             if req.privilege is Privilege.NONE or not req.fields:
                 per_req.append(None)
@@ -121,7 +122,7 @@ class AppTables:
             r = self.region_index[req.region]
             per_req.append((self.key_base[r], self.nclasses[r], self._classes(r, req.fields)))
         for pt in launch.points:
-            lists = []
+            lists: list[tuple[tuple[int, ...], int]] = []
             for info, pieces in zip(per_req, pt.pieces, strict=True):
                 if info is None:
                     lists.append(((), 0))
@@ -313,8 +314,8 @@ class _Builder:
             return p
         work = pt.work
         p_idx = mt.proc_of(proc)
-        accesses = []
-        factors = []
+        accesses: list[Any] = []
+        factors: list[float] = []
         for rt in req_ts:
             if rt.mem < 0:
                 accesses.append(None)

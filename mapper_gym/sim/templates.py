@@ -11,6 +11,7 @@ an operation of the setup phase.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from mapper_gym.sim.coherence import SETUP, LaunchRec, LogicalResult, PhaseLog
 from mapper_gym.sim.program import LaunchT, PointT
@@ -44,7 +45,7 @@ class PhaseTemplate:
     n: int
     kind: list[int]
     preds: list[tuple[int, ...]]
-    payload: list[object]
+    payload: list[Any]
     part: list[int]
     gated: bytearray
     top: list[LaunchSlot]
@@ -96,9 +97,9 @@ def build_template(log: PhaseLog, lr: LogicalResult) -> PhaseTemplate:
     succ: list[list[int]] = [[] for _ in range(n)]
     base_pending = list(gated)
     cross = []
-    for i, refs in enumerate(preds):
+    for i, own_refs in enumerate(preds):
         far = []
-        for ref in refs:
+        for ref in own_refs:
             d, li = divmod(ref, STRIDE)
             if d == 0:
                 succ[li].append(i)
