@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 
 from mapper_gym.appmodel import AppModel, MachineShape
-from mapper_gym.dsl.context import AppInfo
+from mapper_gym.dsl.context import AppInfo, Topology
 
 #: The nine applications in the paper's order.
 APP_NAMES: tuple[str, ...] = (
@@ -54,13 +54,19 @@ class Application:
         """The full application model; ``overrides`` replace individual parameters."""
         return self._mod().build(machine, preset, **overrides)
 
-    def expert_mapper(self) -> str:
-        """The expert mapping program (DSL text) written from apps.md's expert policy."""
-        return _mapper_text(self.name.lower(), "expert")
+    def expert_mapper(self, machine: MachineShape | Topology | None = None) -> str:
+        """The expert mapping program (DSL text) written from apps.md's expert policy.
 
-    def default_mapper(self) -> str:
-        """A program reproducing Legion's default mapper policy (DSL text)."""
-        return _mapper_text(self.name.lower(), "default")
+        ``machine`` selects the build the program is written for: on a machine without GPUs an
+        application with a separate CPU build (the DISTAL matmuls, apps.md §4.1) has its own
+        expert, ``mappers/<app>_expert_cpu.dsl``. Without ``machine``, or for applications with
+        one build, it is the program for the GPU build (``mappers/<app>_expert.dsl``)."""
+        return _mapper_text(self.name.lower(), "expert", _cpu_build(machine))
+
+    def default_mapper(self, machine: MachineShape | Topology | None = None) -> str:
+        """A program reproducing Legion's default mapper policy (DSL text); ``machine`` as for
+        :meth:`expert_mapper` (the default policy is the same for both builds so far)."""
+        return _mapper_text(self.name.lower(), "default", _cpu_build(machine))
 
     def app_info(self) -> AppInfo:
         """Task and region names (machine- and size-independent) for the checker and agents."""
@@ -73,10 +79,21 @@ def _app_info(name: str) -> AppInfo:
     return app.build(MachineShape(nodes=1, gpus_per_node=4), preset="small").app_info()
 
 
+def _cpu_build(machine: MachineShape | Topology | None) -> bool:
+    """True when ``machine`` runs the applications' CPU builds (it has no GPU)."""
+    if machine is None:
+        return False
+    if isinstance(machine, MachineShape):
+        return machine.gpus_per_node == 0
+    return machine.processors_per_node("GPU") == 0
+
+
 @cache
-def _mapper_text(stem: str, kind: str) -> str:
-    return resources.files(__name__).joinpath("mappers", f"{stem}_{kind}.dsl").read_text(
-        encoding="utf-8")
+def _mapper_text(stem: str, kind: str, cpu_build: bool = False) -> str:
+    mappers = resources.files(__name__).joinpath("mappers")
+    if cpu_build and mappers.joinpath(f"{stem}_{kind}_cpu.dsl").is_file():
+        return mappers.joinpath(f"{stem}_{kind}_cpu.dsl").read_text(encoding="utf-8")
+    return mappers.joinpath(f"{stem}_{kind}.dsl").read_text(encoding="utf-8")
 
 
 def get_app(name: str) -> Application:

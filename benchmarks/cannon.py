@@ -1,6 +1,10 @@
 """Cannon's algorithm (DISTAL), apps.md §4.2: a (gx, gy) node grid, one node block per point;
 at outer step s node (i, j) multiplies k block (i + j + s) mod gx, and GPU (a, b) of the node
-uses k half (a + b + t) mod 2 at inner step t, so B and C blocks shift systolically."""
+uses k half (a + b + t) mod 2 at inner step t, so B and C blocks shift systolically.
+
+On a machine without GPUs the CPU build runs instead (``distal.build_2d_cpu``): a (gx, gy) grid
+over the CPU-build processors, one level less, with the same k-block rule at outer step s.
+"""
 
 from __future__ import annotations
 

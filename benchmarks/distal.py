@@ -18,9 +18,25 @@ One iteration of the benchmark loop (the same for all six):
 Cannon, SUMMA and PUMMA run 10 timed iterations; Johnson, Solomonik and COSMA 11, the first an
 untimed warm-up. The host times each iteration's timed part and truncates it to milliseconds.
 
-Only the GPU build is modelled (the CPU builds are different binaries with another task tree).
+Two builds (apps.md §4.1: GPU builds and CPU builds are different binaries):
+
+- the **GPU build** on machines with GPUs, exactly the task trees of apps.md §4.2-§4.5;
+- the **CPU build** on machines without GPUs (:func:`cpu_build_kind`). For the 2-D algorithms
+  it has one level less (apps.md §4.2 "CPU build"): ``task_6`` is an inner index launch over
+  the (gx, gy) processor grid, ``task_5`` an inner single launch per outer step and ``task_4``
+  a leaf index launch over the 2 row halves of the node block (``cblas_dgemm``); the
+  placement tasks run over (gx, gy); there is no ``init_cublas`` and no ``task_7``.
+
+  **Deviation.** The original CPU build registers OpenMP (OMP) variants and its grid has
+  gx·gy = 2N OMP processors. Legion on this project's development host (legion.md) has no
+  OpenMP processors, so the CPU build here registers its variants for the processor kind the
+  machine's CPU build runs on: OMP where the machine has OMP processors, otherwise CPU
+  (``LOC_PROC``), and the grid covers every processor of that kind (local-cpu: 2 CPUs).
+
 The DGEMM leaf (``task_4``) requires C-order (row-major) instances for all three operands; a
-Fortran-order instance fails the run with ``DGEMM parameter number 8 had an illegal value``.
+Fortran-order instance fails the run with ``DGEMM parameter number 8 had an illegal value``
+(in both builds: the CPU leaf's ``cblas_dgemm`` takes its leading dimensions from dimension 0's
+stride too).
 """
 
 from __future__ import annotations
@@ -66,6 +82,33 @@ V100_RANK_FLAGS = ("-ll:cpu", "1", "-ll:csize", "37500", "-ll:util", "1", "-dm:r
                    "-ll:fsize", "15000", "-ll:bgwork", "2", "-ll:bgnumapin", "1")
 BACKPRESSURE_FLAGS = ("-tm:enable_backpressure", "-tm:backpressure_max_in_flight", "1",
                       "-ll:defalloc", "0")
+#: The group's CPU-build command line (apps.md §4.1 table). On a machine without GPUs the
+#: problem is configured from the machine file instead (backends/problem.py ``_configure``);
+#: the flags are kept for the record and for the ``-dm:``/``-tm:`` switches.
+CPU_BUILD_FLAGS = ("-ll:ocpu", "2", "-ll:othr", "18", "-ll:onuma", "1", "-ll:csize", "5000",
+                   "-ll:nsize", "75000", "-ll:ncsize", "0", "-ll:util", "2", "-dm:replicate", "1")
+#: Matrix edge of the ``small`` preset in the CPU build: about a second of DGEMM on one core of
+#: the development host for the 10 timed iterations, so real Legion runs stay short.
+CPU_SMALL_N = 1024
+
+
+def cpu_build_kind(machine: MachineShape) -> str | None:
+    """The processor kind the CPU build's variants are registered for on ``machine``, or None
+    when the machine has GPUs (the GPU build runs there).
+
+    The original CPU build registers OMP variants; a machine without OMP processors (such as
+    this host's Legion, which has no OpenMP support) runs them as CPU (``LOC_PROC``) variants.
+    """
+    if machine.gpus_per_node > 0:
+        return None
+    return "OMP" if machine.omps_per_node > 0 else "CPU"
+
+
+def cpu_processors(machine: MachineShape) -> int:
+    """Processors of the CPU build's kind on the whole machine (the grid's size: apps.md's
+    gx·gy = 2N OMP processors, here every processor of the kind the variants run on)."""
+    per_node = machine.omps_per_node if machine.omps_per_node > 0 else machine.cpus_per_node
+    return machine.nodes * max(1, per_node)
 
 
 def even_floor(x: float) -> int:
@@ -91,7 +134,10 @@ def preset_n(preset: str, machine: MachineShape) -> int | None:
 
 
 def legion_flags(preset: str, machine: MachineShape, app_flags: Sequence[str]) -> tuple[str, ...]:
-    """Runtime flags of the group's DISTAL GPU runs (apps.md §4.1 table) for this machine."""
+    """Runtime flags of the group's DISTAL runs (apps.md §4.1 table) for this machine: the GPU
+    build's on machines with GPUs, the CPU build's otherwise."""
+    if cpu_build_kind(machine) is not None:
+        return (*CPU_BUILD_FLAGS, *app_flags)
     if preset == "B" and machine.ranks_per_node > 1:
         flags = list(V100_RANK_FLAGS)
     elif preset == "B":
@@ -171,27 +217,34 @@ class MatmulBuilder:
                            "+" if priv is Privilege.RED else None)
 
     def common_tasks(self, placement_priv: Privilege, leaf_a: Privilege,
-                     leaf_hints: frozenset[str]) -> None:
+                     leaf_hints: frozenset[str], kind: str = "GPU") -> None:
+        """Top-level, helper, placement and DGEMM-leaf tasks; ``kind`` is the processor kind of
+        the generated ``task_k`` variants (GPU build: GPU; CPU build: :func:`cpu_build_kind`),
+        and only the GPU build has ``init_cublas``."""
         b = self.b
+        gpu_build = kind == "GPU"
         b.task(TaskDef("top_level", ("CPU", "OMP"), inner=True, replicable=True,
                        doc="top-level task (control-replicated)"))
-        b.task(TaskDef("init_cublas", ("GPU",), doc="creates a cuBLAS handle; one point per GPU"))
-        b.task(TaskDef("taco_fill", ("CPU", "OMP", "GPU"),
+        if gpu_build:
+            b.task(TaskDef("init_cublas", ("GPU",),
+                           doc="creates a cuBLAS handle; one point per GPU"))
+        b.task(TaskDef("taco_fill", ("CPU", "OMP", "GPU") if gpu_build else ("CPU", "OMP"),
                        (self.req("A", Privilege.WO, "tiles_A"),),
                        doc="fills one tile of a matrix (A = 0, B = C = 1); launched on A, B, C"))
         b.task(TaskDef("taco_validate", ("CPU", "OMP"), (self.req("A", Privilege.RO, "tiles_A"),),
                        doc="checks that every entry of A equals n"))
         for k, m in enumerate(("A", "B", "C"), start=1):
-            b.task(TaskDef(f"task_{k}", ("GPU",), (self.req(m, placement_priv, f"tiles_{m}"),),
+            b.task(TaskDef(f"task_{k}", (kind,), (self.req(m, placement_priv, f"tiles_{m}"),),
                            hints=frozenset({"sharding"}),
                            doc=f"placement of {m}'s blocks (empty body)"))
-        rule = LayoutRule(variant="GPU", requirements=(0, 1, 2), order="C", effect="error",
+        rule = LayoutRule(variant=kind, requirements=(0, 1, 2), order="C", effect="error",
                           code="E-LAYOUT-BLAS", message=BLAS_MESSAGE)
-        b.task(TaskDef("task_4", ("GPU",),
+        library = "cuBLAS" if gpu_build else "cblas_dgemm (row-major)"
+        b.task(TaskDef("task_4", (kind,),
                        (self.req("A", leaf_a), self.req("B", Privilege.RO),
                         self.req("C", Privilege.RO)),
                        layout_rules=(rule,), hints=leaf_hints,
-                       doc="cuBLAS DGEMM leaf: A block += B block · C block"))
+                       doc=f"{library} DGEMM leaf: A block += B block · C block"))
 
     # -- launches ------------------------------------------------------------------------------
 
@@ -239,13 +292,21 @@ class MatmulBuilder:
             total_flops=float(n * n * (2 * n - 1)),
             stdout=_stdout,
             throughput=_throughput,
-            notes=("GPU build only; the CPU builds are not modelled", *notes),
+            notes=(_build_note(self.b.machine), *notes),
         )
 
     def init_cublas(self) -> Launch:
         machine = self.b.machine
         return self.b.index_launch("init_cublas", (machine.total_gpus,), lambda p: (),
                                    lambda p: Work(0.0, kernel=Kernel.SCALAR))
+
+
+def _build_note(machine: MachineShape) -> str:
+    kind = cpu_build_kind(machine)
+    if kind is None:
+        return "GPU build (machines without GPUs get the CPU build)"
+    return (f"CPU build with {kind} variants (the original registers OMP variants; they run "
+            f"on this machine's {kind} processors)")
 
 
 def with_privilege(req: Requirement, priv: Privilege) -> Requirement:
@@ -257,12 +318,22 @@ def truncated_ms(seconds: float) -> int:
     return int(seconds * 1000.0)
 
 
+def _mean_ms(app: AppModel, timing: Timing) -> float:
+    """Mean per-iteration milliseconds as the program averages them (truncated per iteration).
+
+    A run that reports only the measured window's total (the real Legion backend's timing
+    line: the sum of the timed iterations) gives the untruncated mean instead."""
+    if timing.iteration_times:
+        ms = [truncated_ms(t) for t in timing.iteration_times]
+        return sum(ms) / len(ms)
+    if timing.elapsed > 0 and app.schedule.measured > 0:
+        return timing.elapsed * 1000.0 / app.schedule.measured
+    raise ValueError("a DISTAL run reports per-iteration times or a positive elapsed time")
+
+
 def _gflops_per_address_space(app: AppModel, timing: Timing) -> float:
     """The program's value: n²(2n−1) / (mean ms / 1000) / 10⁹ / N_as (may be inf)."""
-    ms = [truncated_ms(t) for t in timing.iteration_times]
-    if not ms:
-        raise ValueError("a DISTAL run reports per-iteration times")
-    mean_ms = sum(ms) / len(ms)
+    mean_ms = _mean_ms(app, timing)
     assert app.total_flops is not None
     if mean_ms == 0:
         return math.inf
@@ -282,7 +353,8 @@ def _throughput(app: AppModel, timing: Timing) -> float:
     infinite; the untruncated mean is used instead."""
     value = _gflops_per_address_space(app, timing)
     if math.isinf(value):
-        mean = sum(timing.iteration_times) / len(timing.iteration_times)
+        times = timing.iteration_times
+        mean = sum(times) / len(times) if times else timing.elapsed / app.schedule.measured
         assert app.total_flops is not None
         if mean <= 0:
             return math.inf
@@ -308,13 +380,16 @@ def grid_rule(nodes: int) -> int:
 
 def parameters_2d(app: str, machine: MachineShape, preset: str, gy_by_rule: bool,
                   overrides: dict[str, int]) -> dict[str, int]:
-    """``n, gx, gy`` (apps.md §4.2): one node per grid point; Cannon picks gy by the rule,
-    SUMMA and PUMMA gx."""
-    g = grid_rule(machine.nodes)
-    gx, gy = (machine.nodes // g, g) if gy_by_rule else (g, machine.nodes // g)
+    """``n, gx, gy`` (apps.md §4.2): one node per grid point (GPU build) or one processor per
+    grid point (CPU build, :func:`cpu_processors`); Cannon picks gy by the rule, SUMMA and
+    PUMMA gx."""
+    cpu_build = cpu_build_kind(machine) is not None
+    points = cpu_processors(machine) if cpu_build else machine.nodes
+    g = grid_rule(points)
+    gx, gy = (points // g, g) if gy_by_rule else (g, points // g)
     n = preset_n(preset, machine)
     if n is None:
-        n = 48 * max(gx, gy)
+        n = CPU_SMALL_N if cpu_build else 48 * max(gx, gy)
     p = {"n": n, "gx": gx, "gy": gy}
     check_overrides(p, overrides, app)
     if p["n"] < 2 * max(p["gx"], p["gy"]):
@@ -324,7 +399,11 @@ def parameters_2d(app: str, machine: MachineShape, preset: str, gy_by_rule: bool
 
 def build_2d(name: str, machine: MachineShape, preset: str, params: dict[str, int],
              k_block: KRule, k_half: KRule) -> AppModel:
-    """The task tree of apps.md §4.2 for one of the 2-D algorithms."""
+    """The task tree of apps.md §4.2 for one of the 2-D algorithms (the CPU build on machines
+    without GPUs, :func:`build_2d_cpu`)."""
+    kind = cpu_build_kind(machine)
+    if kind is not None:
+        return build_2d_cpu(name, machine, preset, params, k_block, kind)
     n, gx, gy = params["n"], params["gx"], params["gy"]
     rows = blocks(n, 2 * gx)  # A/B rows and every k dimension: 2gx halves
     cols = blocks(n, 2 * gy)  # A/C columns: 2gy halves
@@ -408,6 +487,96 @@ def build_2d(name: str, machine: MachineShape, preset: str, params: dict[str, in
     return mb.finish(
         untimed=untimed, timed=[compute], warmup=0, measured=10,
         setup=[mb.init_cublas()], teardown=[mb.validate(dom, tile)],
+        flags=legion_flags(preset, machine, ("-dm:exact_region", "-tm:untrack_valid_regions")),
+    )
+
+
+def halves(block: tuple[int, int]) -> list[tuple[int, int]]:
+    """The two row halves of a block (the CPU build's ``task_4`` points)."""
+    lo, hi = block
+    mid = lo + (hi - lo) // 2
+    return [(lo, mid), (mid, hi)]
+
+
+def build_2d_cpu(name: str, machine: MachineShape, preset: str, params: dict[str, int],
+                 k_block: KRule, kind: str) -> AppModel:
+    """The CPU build's task tree of a 2-D algorithm (apps.md §4.2 "CPU build"), one level less
+    than the GPU build::
+
+        top_level
+        ├─ untimed: taco_fill ×3; task_1/task_2/task_3 index over (gx, gy)  leaf, empty, RO
+        └─ timed:   task_6 index over (gx, gy)                              inner
+                      A block RW; B row panel RO; C column panel RO
+                    └─ task_5: gx single launches in sequence (step s)      inner
+                          A block RW; B(i, k block) RO; C(k block, j) RO
+                       └─ task_4 index over the 2 row halves               leaf (cblas_dgemm)
+                             A half RW; B(half, k block) RO; C(k block, j) RO
+
+    Grid point (i, j) multiplies k block ``k_block(i, j, s, gx)`` at step s; both halves use
+    the whole k block (there is no inner k step). Every variant is of processor kind ``kind``.
+    """
+    n, gx, gy = params["n"], params["gx"], params["gy"]
+    rows, cols, ks = blocks(n, gx), blocks(n, gy), blocks(n, gx)
+
+    def tile(p: tuple[int, ...]) -> Rect:
+        return (rows[p[0]], cols[p[1]])
+
+    rects: dict[str, list[Rect]] = {
+        "A": [tile((x, y)) for x in range(gx) for y in range(gy)],
+        "B": [tile((x, y)) for x in range(gx) for y in range(gy)],
+        "C": [tile((x, y)) for x in range(gx) for y in range(gy)],
+    }
+    for x in range(gx):
+        for h in halves(rows[x]):
+            rects["A"].extend((h, c) for c in cols)
+            rects["B"].extend((h, k) for k in ks)
+    rects["C"].extend((k, c) for k in ks for c in cols)
+
+    mb = MatmulBuilder(name, preset, machine, params, rects)
+    mb.common_tasks(Privilege.RO, Privilege.RW,
+                    frozenset({"untrack_valid_regions", "backpressure"}), kind=kind)
+    b = mb.b
+    req = MatmulBuilder.req
+    abc = (req("A", Privilege.RW), req("B", Privilege.RO), req("C", Privilege.RO))
+    b.task(TaskDef("task_6", (kind,), abc, inner=True,
+                   doc="one point per processor of the grid: its block of A"))
+    b.task(TaskDef("task_5", (kind,), abc, inner=True,
+                   doc="outer step s of one grid point"))
+    for name_, m in (("tiles_A", "A"), ("tiles_B", "B"), ("tiles_C", "C")):
+        mb.partition(name_, m, (gx, gy), tile)
+
+    def step_launch(i: int, j: int, s: int) -> Launch:
+        k = ks[k_block(i, j, s, gx)]
+
+        def bind(p: tuple[int, ...]):
+            h = halves(rows[i])[p[0]]
+            return (mb.pieces("A", (h, cols[j])), mb.pieces("B", (h, k)),
+                    mb.pieces("C", (k, cols[j])))
+
+        def work(p: tuple[int, ...]) -> Work:
+            h = halves(rows[i])[p[0]]
+            return gemm_work(h[1] - h[0], cols[j][1] - cols[j][0], k[1] - k[0])
+
+        leaves = b.index_launch("task_4", (2,), bind, work, label=f"task_4[{i},{j};s={s}]")
+        return b.single_launch(
+            "task_5", (mb.pieces("A", tile((i, j))), mb.pieces("B", (rows[i], k)),
+                       mb.pieces("C", (k, cols[j]))),
+            children=[leaves], label=f"task_5[{i},{j};s={s}]")
+
+    def grid_bind(p: tuple[int, ...]):
+        return (mb.pieces("A", tile(p)), mb.pieces("B", (rows[p[0]], (0, n))),
+                mb.pieces("C", ((0, n), cols[p[1]])))
+
+    compute = b.index_launch(
+        "task_6", (gx, gy), grid_bind,
+        children=lambda p: [step_launch(p[0], p[1], s) for s in range(gx)])
+    dom = (gx, gy)
+    untimed = [mb.fill(m, dom, tile) for m in ("A", "B", "C")]
+    untimed += [mb.placement(f"task_{k}", m, Privilege.RO, dom, tile)
+                for k, m in enumerate(("A", "B", "C"), start=1)]
+    return mb.finish(
+        untimed=untimed, timed=[compute], warmup=0, measured=10,
+        setup=[], teardown=[mb.validate(dom, tile)],
         flags=legion_flags(preset, machine, ("-dm:exact_region", "-tm:untrack_valid_regions")),
     )
 

@@ -1,5 +1,9 @@
 """PUMMA (DISTAL), apps.md §4.2: node (i, j) uses k block (i + s) mod gx at outer step s (the
-same block for a whole node row: a row broadcast of B, C shifted along columns) and k half t."""
+same block for a whole node row: a row broadcast of B, C shifted along columns) and k half t.
+
+On a machine without GPUs the CPU build runs instead (``distal.build_2d_cpu``): a (gx, gy) grid
+over the CPU-build processors, one level less, with the same k-block rule at outer step s.
+"""
 
 from __future__ import annotations
 

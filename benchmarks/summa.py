@@ -1,5 +1,9 @@
 """SUMMA (DISTAL), apps.md §4.2: at outer step s every node uses k block s and every GPU k half
-t, so B(i, s) is broadcast along node row i and C(s, j) along node column j."""
+t, so B(i, s) is broadcast along node row i and C(s, j) along node column j.
+
+On a machine without GPUs the CPU build runs instead (``distal.build_2d_cpu``): a (gx, gy) grid
+over the CPU-build processors, one level less, with the same k-block rule at outer step s.
+"""
 
 from __future__ import annotations
 

@@ -137,7 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{args.file}: {result.status.replace('_', ' ')}", file=sys.stderr)
         return 1
     print(f"throughput: {result.throughput:.6g} {result.unit}")
-    expert = backend.run(get_app(problem.app_name).expert_mapper(), config)
+    expert = backend.run(get_app(problem.app_name).expert_mapper(problem.machine), config)
     where = f"{problem.machine.name}, {problem.machine.nodes} node(s), problem {problem.preset}"
     if expert.ok and expert.throughput > 0:
         print(

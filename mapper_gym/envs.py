@@ -371,7 +371,7 @@ class MapperEnv(gym.Env[dict[str, Any], str]):
         if self._expert is None:
             from benchmarks import get_app
 
-            text = get_app(self.problem.app_name).expert_mapper()
+            text = get_app(self.problem.app_name).expert_mapper(self.problem.machine)
             self._expert = self.backend.run(text, self.config)
         return self._expert
 

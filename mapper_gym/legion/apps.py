@@ -41,6 +41,14 @@ class RealApp:
         return out
 
 
+#: What the real 2-D DISTAL matmuls (``native/apps/distal_2d.cc``) change or fix.
+_DISTAL_2D_NOTES: tuple[str, ...] = (
+    "CPU build (apps.md §4.2): CPU variants instead of the original's OpenMP ones, which this "
+    "Legion lacks; the grid covers the machine's CPU processors",
+    "task_4 calls OpenBLAS's cblas_dgemm (scipy-openblas32, one thread per call) with leading "
+    "dimensions from dimension 0's stride: Fortran order fails the run",
+)
+
 REAL_APPS: dict[str, RealApp] = {
     "Stencil": RealApp(
         name="Stencil",
@@ -62,6 +70,24 @@ REAL_APPS: dict[str, RealApp] = {
             "rp_ghost is the image of each superpiece's real ghost range (other superpieces' "
             "shared nodes its wires reach); the model approximates it by the ±3-piece window",
         ),
+    ),
+    "Cannon": RealApp(
+        name="Cannon",
+        program="cannon",
+        flags={"n": "-n", "gx": "-gx", "gy": "-gy"},
+        notes=_DISTAL_2D_NOTES,
+    ),
+    "SUMMA": RealApp(
+        name="SUMMA",
+        program="summa",
+        flags={"n": "-n", "gx": "-gx", "gy": "-gy"},
+        notes=_DISTAL_2D_NOTES,
+    ),
+    "PUMMA": RealApp(
+        name="PUMMA",
+        program="pumma",
+        flags={"n": "-n", "gx": "-gx", "gy": "-gy"},
+        notes=_DISTAL_2D_NOTES,
     ),
 }
 

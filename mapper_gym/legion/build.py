@@ -38,15 +38,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from mapper_gym.legion.wheel import LegionRuntimeFiles, find_runtime
+from mapper_gym.legion.wheel import LegionRuntimeFiles, WheelUnavailable, find_runtime
 
 __all__ = [
+    "BLAS_DISTRIBUTION",
     "EXECUTABLE_NAME",
+    "BlasFiles",
     "BuildError",
     "LegionBuild",
     "build",
     "build_key",
     "cache_root",
+    "find_blas",
     "native_dir",
     "real_cuda_driver",
 ]
@@ -61,6 +64,7 @@ TRANSLATION_UNITS: tuple[str, ...] = (
     "dsl_mapper.cc",
     "apps/stencil.cc",
     "apps/circuit.cc",
+    "apps/distal_2d.cc",
     "driver.cc",
     "plan.cc",
 )
@@ -77,6 +81,43 @@ CFLAGS: tuple[str, ...] = ("-O2", "-fPIC", "-Wall", "-Wextra")
 
 class BuildError(RuntimeError):
     """The native build failed; the message carries the failing command's output."""
+
+
+#: The CBLAS the DISTAL matmul leaves call (``scipy_cblas_dgemm``): the PyPI wheel
+#: ``scipy-openblas32`` (OpenBLAS with 32-bit integers and ``scipy_``-prefixed symbols), which
+#: ``python -m mapper_gym.legion install`` installs next to the Legion runtime.
+BLAS_DISTRIBUTION = "scipy-openblas32"
+
+
+@dataclass(frozen=True)
+class BlasFiles:
+    """Where the installed ``scipy-openblas32`` wheel keeps its header and library."""
+
+    include_dir: Path
+    lib_dir: Path
+    library: str
+    version: str
+
+    @property
+    def identity(self) -> str:
+        """What the build key records about the BLAS: version, library and its location."""
+        return f"{BLAS_DISTRIBUTION}={self.version}:{self.lib_dir}/{self.library}"
+
+
+def find_blas() -> BlasFiles:
+    """The installed ``scipy-openblas32`` wheel; raises :class:`WheelUnavailable` (the Legion
+    backend's "install first" error) when it is missing."""
+    import importlib.metadata
+
+    try:
+        import scipy_openblas32 as blas
+        version = importlib.metadata.version(BLAS_DISTRIBUTION)
+    except (ImportError, importlib.metadata.PackageNotFoundError):
+        raise WheelUnavailable(
+            f"the BLAS of the DISTAL applications is not installed: run `python -m "
+            f"mapper_gym.legion install` (pip install {BLAS_DISTRIBUTION})") from None
+    return BlasFiles(Path(blas.get_include_dir()), Path(blas.get_lib_dir()),
+                     blas.get_library(), version)
 
 
 @dataclass(frozen=True)
@@ -162,13 +203,15 @@ class _BuildInputs:
     key: str
 
     @staticmethod
-    def read(src: Path, runtime: LegionRuntimeFiles, standin: bool) -> _BuildInputs:
+    def read(src: Path, runtime: LegionRuntimeFiles, standin: bool,
+             blas: BlasFiles | None = None) -> _BuildInputs:
         cxx, cc = _compiler("CXX", "g++"), _compiler("CC", "gcc")
         sources = {name: (src / name).read_bytes()
                    for name in (*TRANSLATION_UNITS, *HEADERS, STANDIN_SOURCE)}
+        blas = blas or find_blas()
         toolchain = _digest(str(BUILD_FORMAT), _compiler_identity(cxx), " ".join(CXXFLAGS),
                             _compiler_identity(cc), " ".join(CFLAGS), runtime.version,
-                            str(runtime.package_dir))
+                            str(runtime.package_dir), blas.identity)
         key = _digest(toolchain, str(standin),
                       *(f"{name}\0".encode() + sources[name] for name in sorted(sources)))
         return _BuildInputs(sources, toolchain, key)
@@ -291,12 +334,13 @@ def build(
         BuildError: a compile or link step failed (the message has the compiler output).
     """
     runtime = find_runtime()
+    blas = find_blas()
     stream: TextIO | None = sys.stderr if progress is True else (progress or None)
     root = (cache or cache_root()) / "legion"
     cxx, cc = _compiler("CXX", "g++"), _compiler("CC", "gcc")
     standin = not real_cuda_driver()
     src = native_dir()
-    inputs = _BuildInputs.read(src, runtime, standin)
+    inputs = _BuildInputs.read(src, runtime, standin, blas)
     sources, toolchain, key = inputs.sources, inputs.toolchain, inputs.key
     directory = root / key
     done_marker = directory / "build.json"
@@ -310,7 +354,8 @@ def build(
         (directory / "lib").mkdir(parents=True, exist_ok=True)
         objects_dir = root / "objects"
         objects_dir.mkdir(parents=True, exist_ok=True)
-        include = [f"-isystem{d}" for d in runtime.include_dirs] + [f"-I{src}"]
+        include = ([f"-isystem{d}" for d in runtime.include_dirs]
+                   + [f"-isystem{blas.include_dir}", f"-I{src}"])
         log = directory / "build.log"
         log.write_text("")
         header_text = b"".join(sources[h] for h in HEADERS)
@@ -368,6 +413,7 @@ def build(
                          "-Wl,--as-needed", f"-Wl,-rpath,{directory / 'lib'}"]
             link += [f"-L{runtime.lib_dir}", *(f"-l{lib}" for lib in runtime.libraries),
                      f"-Wl,-rpath,{runtime.lib_dir}"]
+            link += [f"-L{blas.lib_dir}", f"-l{blas.library}", f"-Wl,-rpath,{blas.lib_dir}"]
             started = time.monotonic()
             _run(link, "linking", log)
             os.replace(str(exe) + ".tmp", exe)

@@ -1,7 +1,8 @@
 """``mapper-gym legion ...`` (also ``python -m mapper_gym.legion ...``): install, build, inspect
 and run the real Legion backend from a shell.
 
-* ``install``: ``pip install --no-deps legate==26.6.1`` (the Legion runtime; legion.md).
+* ``install``: ``pip install --no-deps legate==26.6.1 scipy-openblas32`` (the Legion runtime,
+  legion.md, and the BLAS of the DISTAL applications).
 * ``build [--force] [--jobs N]``: build the native code into the cache, with a progress display.
 * ``info``: what is installed and built, and which applications run for real.
 * ``run APP PROGRAM``: run a mapping program (a file, ``expert`` or ``default``) on the real
@@ -66,13 +67,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _program_text(app: str, which: str) -> str:
+def _program_text(app: str, which: str, machine=None) -> str:
     from benchmarks import get_app
 
     if which == "expert":
-        return get_app(app).expert_mapper()
+        return get_app(app).expert_mapper(machine)
     if which == "default":
-        return get_app(app).default_mapper()
+        return get_app(app).default_mapper(machine)
     with open(which, encoding="utf-8") as handle:
         return handle.read()
 
@@ -101,8 +102,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if overrides is None:
         return 2
     try:
-        text = _program_text(args.app, args.program)
         problem = legion_problem(args.app, args.machine, problem=args.problem, **overrides)
+        text = _program_text(args.app, args.program, problem.machine)
         backend = LegionBackend(problem, cache=False, time_limit=args.time_limit,
                                 progress=sys.stderr)
     except OSError as error:
@@ -141,8 +142,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     overrides = _overrides(args.set)
     if overrides is None:
         return 2
-    programs = {"expert": get_app(args.app).expert_mapper(),
-                "default": get_app(args.app).default_mapper()}
+    try:  # the expert and default programs of the build that runs on the machine
+        machine = legion_problem(args.app, args.machine, problem=args.problem,
+                                 **overrides).machine
+        programs = {"expert": get_app(args.app).expert_mapper(machine),
+                    "default": get_app(args.app).default_mapper(machine)}
+    except (KeyError, ValueError) as error:
+        print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
+        return 2
     for item in args.program or ():
         name, _, path = item.partition("=")
         try:

@@ -22,6 +22,8 @@ from pathlib import Path
 #: The pinned wheel: Legion ``legion-25.12.0-75-g7b770cff5``, Realm ``25.6.1-rc.4``.
 LEGATE_VERSION = "26.6.1"
 LEGATE_REQUIREMENT = f"legate=={LEGATE_VERSION}"
+#: The CBLAS the real DISTAL matmul applications link (``scipy_cblas_dgemm``).
+BLAS_REQUIREMENT = "scipy-openblas32>=0.3.27"
 
 #: Platforms the wheel is published for (cp311, manylinux_2_28).
 SUPPORTED_PLATFORMS: tuple[tuple[str, str], ...] = (("Linux", "x86_64"),)
@@ -107,7 +109,8 @@ def find_runtime() -> LegionRuntimeFiles:
 
 
 def install(quiet: bool = False) -> int:
-    """``pip install --no-deps legate==26.6.1`` with this interpreter; returns pip's exit code.
+    """``pip install --no-deps legate==26.6.1 scipy-openblas32`` with this interpreter (the
+    Legion runtime and the BLAS of the DISTAL applications); returns pip's exit code.
 
     A platform without the wheel is reported and returns 1 without calling pip.
     """
@@ -115,7 +118,9 @@ def install(quiet: bool = False) -> int:
     if problem is not None:
         print(f"mapper-gym: cannot install the Legion runtime: {problem}", file=sys.stderr)
         return 1
-    command = [sys.executable, "-m", "pip", "install", "--no-deps", LEGATE_REQUIREMENT]
+    # scipy-openblas32 (no dependencies of its own): the CBLAS of the DISTAL applications.
+    command = [sys.executable, "-m", "pip", "install", "--no-deps", LEGATE_REQUIREMENT,
+               BLAS_REQUIREMENT]
     if quiet:
         command.append("--quiet")
     return subprocess.call(command)

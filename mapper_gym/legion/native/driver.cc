@@ -19,6 +19,9 @@ namespace {
 const mapper_gym::apps::App kApps[] = {
     {"stencil", mapper_gym::apps::register_stencil},
     {"circuit", mapper_gym::apps::register_circuit},
+    {"cannon", mapper_gym::apps::register_cannon},
+    {"summa", mapper_gym::apps::register_summa},
+    {"pumma", mapper_gym::apps::register_pumma},
 };
 
 void usage() {

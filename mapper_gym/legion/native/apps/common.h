@@ -115,6 +115,9 @@ struct App {
 
 void register_stencil();
 void register_circuit();
+void register_cannon();  // distal_2d.cc
+void register_summa();
+void register_pumma();
 
 }  // namespace apps
 }  // namespace mapper_gym
