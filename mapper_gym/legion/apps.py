@@ -71,6 +71,21 @@ REAL_APPS: dict[str, RealApp] = {
             "shared nodes its wires reach); the model approximates it by the ±3-piece window",
         ),
     ),
+    "Pennant": RealApp(
+        name="Pennant",
+        program="pennant",
+        flags={"nzx": "-nzx", "nzy": "-nzy", "cstop": "-cstop", "prune": "-prune",
+               "npieces": "-npieces", "numpcx": "-numpcx", "numpcy": "-numpcy"},
+        notes=(
+            "CPU variants only (no GPU variants can be registered without a CUDA toolkit)",
+            "reduced mesh (apps.md §3.2): the program generates the rectangular nzx × nzy quad "
+            "mesh of a Sedov deck in horizontal strips instead of reading a deck file; -nzx, "
+            "-nzy and -cstop stand for the deck's mesh size and stop cycle",
+            "physics after PENNANT (r-z geometry, polytropic gas, TTS, QCS viscosity) with the "
+            "Sedov deck's constants fixed in the program; neighbour sides a task has no map "
+            "field for come from index arithmetic (4 consecutive sides per zone)",
+        ),
+    ),
     "Cannon": RealApp(
         name="Cannon",
         program="cannon",

@@ -64,6 +64,7 @@ TRANSLATION_UNITS: tuple[str, ...] = (
     "dsl_mapper.cc",
     "apps/stencil.cc",
     "apps/circuit.cc",
+    "apps/pennant.cc",
     "apps/distal_2d.cc",
     "driver.cc",
     "plan.cc",

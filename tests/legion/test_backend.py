@@ -37,9 +37,21 @@ def test_machines_this_host_cannot_be():
         runtime_flags(load_machine("lassen", nodes=2))
 
 
+def _unimplemented_app() -> str:
+    """An application without a real implementation (they are being added one by one)."""
+    from benchmarks import APP_NAMES
+    from mapper_gym.legion.apps import real_app
+
+    missing = [name for name in APP_NAMES if real_app(name) is None]
+    if not missing:
+        pytest.skip("every application has a real Legion implementation")
+    return missing[0]
+
+
 def test_applications_without_a_real_implementation_are_refused(native):
-    with pytest.raises(BackendUnavailable, match="Pennant has no real Legion implementation"):
-        LegionBackend(legion_problem("Pennant"), native=native)
+    app = _unimplemented_app()
+    with pytest.raises(BackendUnavailable, match=f"{app} has no real Legion implementation"):
+        LegionBackend(legion_problem(app), native=native)
 
 
 def test_protocol_success_result_and_cache(problems, native):

@@ -44,7 +44,9 @@ def test_run_prints_the_program_output_and_the_median(native, capsys):
 
 
 def test_run_refuses_what_cannot_run(native, capsys):
-    assert main(["run", "Pennant", "expert"]) == 2
+    from .test_backend import _unimplemented_app
+
+    assert main(["run", _unimplemented_app(), "expert"]) == 2
     assert "no real Legion implementation" in capsys.readouterr().err
     assert main(["run", "Stencil", "expert", "--set", "tsteps"]) == 2
     assert main(["run", "Stencil", "/nonexistent/mapper.dsl"]) == 2

@@ -19,6 +19,7 @@ namespace {
 const mapper_gym::apps::App kApps[] = {
     {"stencil", mapper_gym::apps::register_stencil},
     {"circuit", mapper_gym::apps::register_circuit},
+    {"pennant", mapper_gym::apps::register_pennant},
     {"cannon", mapper_gym::apps::register_cannon},
     {"summa", mapper_gym::apps::register_summa},
     {"pumma", mapper_gym::apps::register_pumma},

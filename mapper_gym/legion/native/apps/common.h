@@ -115,6 +115,7 @@ struct App {
 
 void register_stencil();
 void register_circuit();
+void register_pennant();
 void register_cannon();  // distal_2d.cc
 void register_summa();
 void register_pumma();
