@@ -46,7 +46,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 
-from mapper_gym.sim.coherence import COPY, FOLD, FUTURE, INNER, SETUP, TASK
+from mapper_gym.sim.coherence import COPY, FILL, FOLD, FUTURE, INNER, SETUP, TASK
 from mapper_gym.sim.flows import Flow, FlowTable
 from mapper_gym.sim.program import Program
 from mapper_gym.sim.templates import SETUP_TAG, LaunchSlot, PhaseTemplate, PointSlot
@@ -83,9 +83,10 @@ class Block:
     """Operation states of one phase."""
 
     __slots__ = ("body_done", "done", "fast", "kids_left", "launch_left", "pending", "phase",
-                 "ready", "rec", "tpl", "traced", "undone", "waiters")
+                 "ready", "rec", "static", "tpl", "traced", "undone", "waiters")
 
-    def __init__(self, phase: int, tpl: PhaseTemplate, traced: bool, fast: Fast) -> None:
+    def __init__(self, phase: int, tpl: PhaseTemplate, traced: bool, fast: Fast,
+                 static: StaticRecord) -> None:
         self.phase = phase
         self.tpl = tpl
         self.traced = traced
@@ -98,7 +99,8 @@ class Block:
         self.kids_left: dict[int, int] = {}
         self.body_done: set[int] = set()
         self.launch_left: dict[int, int] = {}
-        self.rec = Record()
+        self.static = static
+        self.rec = static.record()
         self.fast = fast
 
 
@@ -106,7 +108,7 @@ class Fast:
     """Per-template arrays the hot paths index directly (one attribute chain less per use)."""
 
     __slots__ = ("body", "dur", "dur_traced", "interest", "kind", "lat", "name", "nbytes",
-                 "node", "part0", "proc", "start", "zero")
+                 "node", "part0", "proc", "start", "static_all", "static_timed", "zero")
 
     def __init__(self, tpl: PhaseTemplate, interests: frozenset[str]) -> None:
         n = tpl.n
@@ -141,6 +143,73 @@ class Fast:
                 self.lat[i] = route.latency
                 self.nbytes[i] = pay.nbytes
                 self.name[i] = pay.consumer.launch.task
+        self.static_all = StaticRecord(tpl, self, frozenset())
+        skipped = frozenset(self.part0)
+        self.static_timed = StaticRecord(tpl, self, skipped) if skipped else self.static_all
+
+
+class StaticRecord:
+    """What a phase's record holds whatever the timing: every operation of a block runs exactly
+    once, so the busy time per processor, the body time per task, the copies and the bytes per
+    route are sums over the template, computed once instead of at every dispatch. ``skipped``
+    are the operations a block marks done without running (the untimed part of a timed-only
+    segment)."""
+
+    __slots__ = ("busy", "copies", "copy_bytes", "fills", "folds", "moved", "route_bytes",
+                 "task_time")
+
+    def __init__(self, tpl: PhaseTemplate, fast: Fast, skipped: frozenset[int]) -> None:
+        self.busy: dict[int, int] = {}
+        self.task_time: dict[str, int] = {}
+        self.copy_bytes: dict[str, float] = {}
+        self.route_bytes: dict[int, list] = {}
+        self.copies = self.folds = self.fills = 0
+        self.moved = 0.0
+        for i, k in enumerate(tpl.kind):
+            if i in skipped:
+                continue
+            if k == TASK:
+                body = fast.body[i]
+                if body:
+                    p = fast.proc[i]
+                    self.busy[p] = self.busy.get(p, 0) + body
+                    name = fast.name[i]
+                    self.task_time[name] = self.task_time.get(name, 0) + body
+            elif k in (COPY, FOLD, FILL):
+                pay = tpl.payload[i]
+                if k == COPY:
+                    self.copies += 1
+                elif k == FOLD:
+                    self.folds += 1
+                else:
+                    self.fills += 1
+                name = fast.name[i]
+                self.copy_bytes[name] = self.copy_bytes.get(name, 0.0) + pay.nbytes
+                # the transfers the engine starts for it (_ev_issued, _ev_flow)
+                if pay.route is not None:
+                    self._moved(pay.route, pay.nbytes)
+                if pay.route is None or k == FOLD:
+                    self._moved(pay.apply, pay.nbytes)
+
+    def _moved(self, route, nbytes) -> None:
+        entry = self.route_bytes.get(id(route))
+        if entry is None:
+            self.route_bytes[id(route)] = [route, nbytes]
+        else:
+            entry[1] += nbytes
+        self.moved += nbytes
+
+    def record(self) -> Record:
+        """A fresh record holding these sums (the dictionaries are shared: nothing mutates
+        them afterwards)."""
+        rec = Record()
+        rec.busy = self.busy
+        rec.task_time = self.task_time
+        rec.copy_bytes = self.copy_bytes
+        rec.route_bytes = self.route_bytes
+        rec.copies, rec.folds, rec.fills = self.copies, self.folds, self.fills
+        rec.moved = self.moved
+        return rec
 
 
 class Segment:
@@ -318,7 +387,8 @@ class Engine:
         fast = self._fast.get(id(tpl))
         if fast is None:
             fast = self._fast[id(tpl)] = Fast(tpl, self.interests)
-        b = Block(phase, tpl, traced, fast)
+        timed_only = phase >= 0 and 0 not in self.seg.parts
+        b = Block(phase, tpl, traced, fast, fast.static_timed if timed_only else fast.static_all)
         blocks = self.blocks
         blocks[phase] = b
         n = tpl.n
@@ -328,7 +398,7 @@ class Engine:
         # the operations that can be ready now, in index order: those without predecessors,
         # and those whose only predecessors are untimed operations marked done here
         candidates = fast.zero
-        if phase >= 0 and 0 not in self.seg.parts:
+        if timed_only:
             succ = tpl.succ
             freed = []
             for i in fast.part0:
@@ -505,14 +575,6 @@ class Engine:
             pf[p] = e
             self.seq += 1
             heapq.heappush(self.heap, (e, self.seq, EV_DONE, b.phase, i, 0))
-            body = fast.body[i]
-            if body:
-                rec = b.rec
-                busy = rec.busy
-                busy[p] = busy.get(p, 0) + body
-                name = fast.name[i]
-                tt = rec.task_time
-                tt[name] = tt.get(name, 0) + body
             if fast.interest[i]:
                 rec = b.rec
                 name = fast.name[i]
@@ -547,16 +609,6 @@ class Engine:
             bg[bi] = e
             self.seq += 1
             heapq.heappush(self.heap, (e + fast.lat[i], self.seq, EV_ISSUED, b.phase, i, 0))
-            rec = b.rec
-            if kind == COPY:
-                rec.copies += 1
-            elif kind == FOLD:
-                rec.folds += 1
-            else:
-                rec.fills += 1
-            name = fast.name[i]
-            cb = rec.copy_bytes
-            cb[name] = cb.get(name, 0.0) + fast.nbytes[i]
 
     def _ev_issued(self, phase: int, idx: int, extra: int) -> None:
         b = self.blocks[phase]
@@ -574,14 +626,7 @@ class Engine:
 
     def _start_flow(self, b: Block, idx: int, route, nbytes: float, stage: int,
                     engine: int) -> None:
-        rec = b.rec
-        rb = rec.route_bytes
-        entry = rb.get(id(route))
-        if entry is None:
-            rb[id(route)] = [route, nbytes]
-        else:
-            entry[1] += nbytes
-        rec.moved += nbytes
+        # the bytes it moves are in the block's record already (StaticRecord)
         now = self.now
         self._retimed(self.flows.add(Flow((b.phase, idx), route, nbytes, now, stage, engine),
                                      now))
@@ -789,7 +834,7 @@ class Engine:
             b.phase = mp(p)
             b.ready = [r + dt for r in b.ready]
             b.waiters = {li: [(mp(wp), wi) for wp, wi in ws] for li, ws in b.waiters.items()}
-            b.rec = Record()
+            b.rec = b.static.record()  # its times are taken again from here on
             blocks[b.phase] = b
         self.blocks = blocks
         self.proc_free = [x + dt for x in self.proc_free]
