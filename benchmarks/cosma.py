@@ -1,6 +1,11 @@
 """COSMA's processor grid in DISTAL (``cosma``), apps.md §4.5: ``task_4`` over (gx, gy, gz),
 point (i, j, k) computes A(i, j) += B(i, k) · C(k, j) into a reduction instance; B is broadcast
-along y, C along x, and the partial sums of A are reduced along z into A's placement home."""
+along y, C along x, and the partial sums of A are reduced along z into A's placement home.
+
+On a machine without GPUs the CPU build runs instead: an extra inner level (``task_5`` over the
+grid, each point a ``task_4`` leaf launch over its 2 row halves; ``distal.build_3d``), with the
+grid looked up by the CPU build's processor count (``distal.grid_for``).
+"""
 
 from __future__ import annotations
 
@@ -19,9 +24,9 @@ GRID: dict[int, tuple[int, ...]] = {
 
 def parameters(machine: MachineShape, preset: str = "A", **overrides: int) -> dict[str, int]:
     """``n, gx, gy, gz`` from the fixed table keyed by the total GPU count."""
-    gx, gy, gz = distal.table_lookup(GRID, machine.total_gpus, NAME)
-    n = distal.preset_n(preset, machine)
-    p = {"n": n if n is not None else 16 * max(gx, gy, gz), "gx": gx, "gy": gy, "gz": gz}
+    gx, gy, gz = distal.grid_for(GRID, machine, NAME)
+    p = {"n": distal.default_n(preset, machine, 16 * max(gx, gy, gz)), "gx": gx, "gy": gy,
+         "gz": gz}
     distal.check_overrides(p, overrides, NAME)
     if p["n"] < max(p["gx"], p["gy"], p["gz"]):
         raise ValueError("COSMA: n too small for the processor grid")

@@ -133,6 +133,15 @@ def preset_n(preset: str, machine: MachineShape) -> int | None:
     raise ValueError(f"unknown preset {preset!r}; choose from {PRESETS}")
 
 
+def default_n(preset: str, machine: MachineShape, gpu_small: int) -> int:
+    """The matrix edge of a preset: Presets A/B by :func:`preset_n`; ``small`` is
+    :data:`CPU_SMALL_N` in the CPU build and ``gpu_small`` in the GPU build."""
+    n = preset_n(preset, machine)
+    if n is not None:
+        return n
+    return CPU_SMALL_N if cpu_build_kind(machine) is not None else gpu_small
+
+
 def legion_flags(preset: str, machine: MachineShape, app_flags: Sequence[str]) -> tuple[str, ...]:
     """Runtime flags of the group's DISTAL runs (apps.md §4.1 table) for this machine: the GPU
     build's on machines with GPUs, the CPU build's otherwise."""
@@ -589,7 +598,13 @@ def build_2d_cpu(name: str, machine: MachineShape, preset: str, params: dict[str
 def build_3d(name: str, machine: MachineShape, preset: str, params: dict[str, int],
              grid: tuple[int, int, int], notes: Sequence[str] = ()) -> AppModel:
     """``task_4`` over (gx, gy, gz): A(i, j) RED+, B(i, k) RO, C(k, j) RO; placement of A over
-    (gx, gy, 1), B over (gx, 1, gz), C over (1, gy, gz)."""
+    (gx, gy, 1), B over (gx, 1, gz), C over (1, gy, gz).
+
+    The CPU build (machines without GPUs) has an extra inner level (apps.md §4.3 "CPU build";
+    COSMA's CPU build is taken to have the same tree [A]): ``task_5`` is the inner index launch
+    over (gx, gy, gz) with the same requirements, and each point launches the leaf ``task_4``
+    over the 2 row halves of its A block: A(half, j) RED+, B(half, k) RO, C(k, j) RO."""
+    kind = cpu_build_kind(machine)
     n = params["n"]
     gx, gy, gz = grid
     ri, cj, kk = blocks(n, gx), blocks(n, gy), blocks(n, gz)
@@ -607,8 +622,14 @@ def build_3d(name: str, machine: MachineShape, preset: str, params: dict[str, in
     rects = {"A": [a_rect(p) for p in domain_points(brick)],
              "B": [b_rect(p) for p in domain_points(brick)],
              "C": [c_rect(p) for p in domain_points(brick)]}
+    if kind is not None:
+        for r in ri:
+            for h in halves(r):
+                rects["A"].extend((h, c) for c in cj)
+                rects["B"].extend((h, k) for k in kk)
     mb = MatmulBuilder(name, preset, machine, params, rects)
-    mb.common_tasks(Privilege.WO, Privilege.RED, frozenset({"untrack_valid_regions"}))
+    mb.common_tasks(Privilege.WO, Privilege.RED, frozenset({"untrack_valid_regions"}),
+                    kind=kind or "GPU")
     b = mb.b
     dom_a, dom_b, dom_c = (gx, gy, 1), (gx, 1, gz), (1, gy, gz)
     mb.partition("tiles_A", "A", (gx, gy), a_rect)
@@ -623,7 +644,29 @@ def build_3d(name: str, machine: MachineShape, preset: str, params: dict[str, in
         return gemm_work(ri[p[0]][1] - ri[p[0]][0], cj[p[1]][1] - cj[p[1]][0],
                          kk[p[2]][1] - kk[p[2]][0])
 
-    compute = b.index_launch("task_4", brick, leaf_bind, leaf_work)
+    if kind is None:
+        compute = b.index_launch("task_4", brick, leaf_bind, leaf_work)
+    else:
+        b.task(TaskDef("task_5", (kind,),
+                       (MatmulBuilder.req("A", Privilege.RED), MatmulBuilder.req("B", Privilege.RO),
+                        MatmulBuilder.req("C", Privilege.RO)),
+                       inner=True, doc="one point of the 3-D grid: its two row-half leaves"))
+
+        def halves_launch(p: tuple[int, ...]) -> list[Launch]:
+            rows = halves(ri[p[0]])
+
+            def bind(q: tuple[int, ...]):
+                return (mb.pieces("A", (rows[q[0]], cj[p[1]])),
+                        mb.pieces("B", (rows[q[0]], kk[p[2]])), mb.pieces("C", c_rect(p)))
+
+            def work(q: tuple[int, ...]) -> Work:
+                h = rows[q[0]]
+                return gemm_work(h[1] - h[0], cj[p[1]][1] - cj[p[1]][0],
+                                 kk[p[2]][1] - kk[p[2]][0])
+
+            return [b.index_launch("task_4", (2,), bind, work, label=f"task_4[{p}]")]
+
+        compute = b.index_launch("task_5", brick, leaf_bind, children=halves_launch)
     untimed = [mb.fill("A", dom_a, a_rect), mb.fill("B", dom_b, b_rect),
                mb.fill("C", dom_c, c_rect),
                mb.placement("task_1", "A", Privilege.WO, dom_a, a_rect),
@@ -632,7 +675,7 @@ def build_3d(name: str, machine: MachineShape, preset: str, params: dict[str, in
     force = mb.placement("task_1", "A", Privilege.RO, dom_a, a_rect)
     return mb.finish(
         untimed=untimed, timed=[compute, force], warmup=1, measured=10,
-        setup=[mb.init_cublas()], teardown=[mb.validate(dom_a, a_rect)],
+        setup=[mb.init_cublas()] if kind is None else [], teardown=[mb.validate(dom_a, a_rect)],
         flags=legion_flags(preset, machine, ("-tm:untrack_valid_regions",)), notes=notes,
     )
 
@@ -642,3 +685,21 @@ def table_lookup(table: dict[int, tuple[int, ...]], gpus: int, app: str) -> tupl
         raise ValueError(f"{app} has no processor grid for {gpus} GPUs; "
                          f"known counts: {sorted(table)}")
     return table[gpus]
+
+
+def grid_for(table: dict[int, tuple[int, ...]], machine: MachineShape,
+             app: str) -> tuple[int, ...]:
+    """A 3-D algorithm's processor grid: the table's entry for the total GPU count (GPU build)
+    or for the CPU build's processor count (apps.md §4.5: the tables are keyed by processor
+    count). A CPU build with fewer processors than the table's smallest count takes the smallest
+    count's grid [A] (local-cpu has 2 CPUs; Johnson's and Solomonik's tables start at 4), as
+    Preset A runs Johnson's 8 points on 4 GPUs."""
+    if cpu_build_kind(machine) is None:
+        return table_lookup(table, machine.total_gpus, app)
+    count = cpu_processors(machine)
+    if count not in table and count < min(table):
+        count = min(table)
+    if count not in table:
+        raise ValueError(f"{app} has no processor grid for {count} processors; "
+                         f"known counts: {sorted(table)}")
+    return table[count]

@@ -5,6 +5,10 @@ n/c columns of B and rows of C, and reduces its partial A(i, j) into A (RED+, vi
 issues r3 ``task_4`` leaves in sequence; leaf s uses chunk q = (i + j + s) mod r3 of its slab
 (Cannon-like skew), so at each step different points read different chunks. The c partial sums
 of A(i, j) reach A's placement home through the RO relaunch of ``task_1``.
+
+The CPU build (machines without GPUs) has the same structure (apps.md §4.4) with variants of the
+CPU build's kind (``distal.cpu_build_kind``) and no ``init_cublas``; its grid is looked up by
+the processor count (``distal.grid_for``).
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ GRID: dict[int, tuple[int, ...]] = {
 
 def parameters(machine: MachineShape, preset: str = "A", **overrides: int) -> dict[str, int]:
     """``n, rpoc, c, rpoc3`` from the table keyed by the total GPU count."""
-    r, c, r3 = distal.table_lookup(GRID, machine.total_gpus, NAME)
-    n = distal.preset_n(preset, machine)
-    p = {"n": n if n is not None else 8 * r * c * r3, "rpoc": r, "c": c, "rpoc3": r3}
+    r, c, r3 = distal.grid_for(GRID, machine, NAME)
+    p = {"n": distal.default_n(preset, machine, 8 * r * c * r3), "rpoc": r, "c": c,
+         "rpoc3": r3}
     distal.check_overrides(p, overrides, NAME)
     if p["n"] < max(p["rpoc"], p["c"] * p["rpoc3"]):
         raise ValueError("Solomonik: n too small for the processor grid")
@@ -58,11 +62,12 @@ def build(machine: MachineShape, preset: str = "A", **overrides: int) -> AppMode
         "C": [(k, cj) for cj in cols for k in (*kr, *chunks)],
     }
     mb = distal.MatmulBuilder(NAME, preset, machine, p, rects)
+    kind = distal.cpu_build_kind(machine)
     mb.common_tasks(Privilege.WO, Privilege.RED,
-                    frozenset({"untrack_valid_regions", "backpressure"}))
+                    frozenset({"untrack_valid_regions", "backpressure"}), kind=kind or "GPU")
     b = mb.b
     req = distal.MatmulBuilder.req
-    b.task(TaskDef("task_5", ("GPU",),
+    b.task(TaskDef("task_5", (kind or "GPU",),
                    (req("A", Privilege.RED), req("B", Privilege.RO), req("C", Privilege.RO)),
                    inner=True, doc="one point per (i, j, layer): r3 skewed DGEMM steps"))
     for name, m, tile in (("tiles_A", "A", a_tile), ("tiles_B", "B", b_tile),
@@ -100,7 +105,8 @@ def build(machine: MachineShape, preset: str = "A", **overrides: int) -> AppMode
     force = mb.placement("task_1", "A", Privilege.RO, dom, flat(a_tile))
     return mb.finish(
         untimed=untimed, timed=[compute, force], warmup=1, measured=10,
-        setup=[mb.init_cublas()], teardown=[mb.validate(dom, flat(a_tile))],
+        setup=[mb.init_cublas()] if kind is None else [],
+        teardown=[mb.validate(dom, flat(a_tile))],
         flags=distal.legion_flags(preset, machine, ("-tm:untrack_valid_regions",)),
         notes=("placement of B and C is WO like Johnson and COSMA [A]",),
     )

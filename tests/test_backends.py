@@ -145,13 +145,13 @@ def test_machine_summary_counts_ranks():
 
 
 def test_legion_backend_refuses_what_this_host_cannot_run():
-    # The runtime from PyPI is CPU-only and single-node (legion.md): a GPU machine, or an
-    # application without a real implementation, is refused with a reason, never simulated.
+    # The runtime from PyPI is CPU-only and single-node (legion.md): a GPU machine is refused
+    # with a reason, never simulated (every application has a real CPU implementation).
     check_backend_name("legion")
     with pytest.raises(BackendUnavailable, match="GPU"):
         make_backend("legion", build_problem("Stencil", problem="small"))
-    with pytest.raises(BackendUnavailable):
-        make_backend("legion", build_problem("Cannon", "local-cpu"))
+    with pytest.raises(BackendUnavailable, match="GPU"):
+        make_backend("legion", build_problem("Cannon", problem="small"))
     with pytest.raises(ValueError, match="unknown backend"):
         make_backend("gpu", build_problem("Stencil", problem="small"))
 

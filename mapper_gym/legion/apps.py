@@ -49,6 +49,16 @@ _DISTAL_2D_NOTES: tuple[str, ...] = (
     "dimensions from dimension 0's stride: Fortran order fails the run",
 )
 
+#: What the real 3-D DISTAL matmuls (``native/apps/distal_3d.cc``) change or fix.
+_DISTAL_3D_NOTES: tuple[str, ...] = (
+    "CPU build (apps.md §4.3-§4.5): CPU variants instead of the original's OpenMP ones; grids "
+    "from the tables by CPU count (below the smallest count, its grid)",
+    "task_4 reduces into A with cblas_dgemm (scipy-openblas32) on the sum-reduction instance, "
+    "leading dimensions from dimension 0's stride: Fortran order fails the run",
+    "placement is write-discard with an empty body, as in the original: a mapping that moves "
+    "a block away from its fill instance loses the values and fails taco_validate",
+)
+
 REAL_APPS: dict[str, RealApp] = {
     "Stencil": RealApp(
         name="Stencil",
@@ -103,6 +113,24 @@ REAL_APPS: dict[str, RealApp] = {
         program="pumma",
         flags={"n": "-n", "gx": "-gx", "gy": "-gy"},
         notes=_DISTAL_2D_NOTES,
+    ),
+    "Johnson": RealApp(
+        name="Johnson",
+        program="johnson",
+        flags={"n": "-n", "gdim": "-gdim"},
+        notes=_DISTAL_3D_NOTES,
+    ),
+    "COSMA": RealApp(
+        name="COSMA",
+        program="cosma",
+        flags={"n": "-n", "gx": "-gx", "gy": "-gy", "gz": "-gz"},
+        notes=_DISTAL_3D_NOTES,
+    ),
+    "Solomonik": RealApp(
+        name="Solomonik",
+        program="solomonik",
+        flags={"n": "-n", "rpoc": "-rpoc", "c": "-c", "rpoc3": "-rpoc3"},
+        notes=_DISTAL_3D_NOTES,
     ),
 }
 

@@ -66,11 +66,12 @@ TRANSLATION_UNITS: tuple[str, ...] = (
     "apps/circuit.cc",
     "apps/pennant.cc",
     "apps/distal_2d.cc",
+    "apps/distal_3d.cc",
     "driver.cc",
     "plan.cc",
 )
 #: Headers every translation unit may include (their text is part of every object's key).
-HEADERS: tuple[str, ...] = ("plan.h", "dsl_mapper.h", "apps/common.h")
+HEADERS: tuple[str, ...] = ("plan.h", "dsl_mapper.h", "apps/common.h", "apps/distal.h")
 STANDIN_SOURCE = "cuda_standin.c"
 
 CXXFLAGS: tuple[str, ...] = (

@@ -145,3 +145,81 @@ def test_cpu_experts_resolve_and_defaults_fail_on_layout(name):
     assert expert.throughput > 0
     default = backend.run(get_app(name).default_mapper(problem.machine))
     assert default.status == "runtime_error" and default.error.code == "E-LAYOUT-BLAS"
+
+
+# -- 3-D algorithms -------------------------------------------------------------------------
+
+THREE_D = ("Johnson", "COSMA", "Solomonik")
+
+
+def test_3d_grids_by_processor_count():
+    assert get_app("Johnson").parameters(CPU2, "small")["gdim"] == 2  # below the table: 4's
+    p = get_app("COSMA").parameters(CPU2, "small")
+    assert (p["gx"], p["gy"], p["gz"]) == (2, 1, 1)
+    p = get_app("COSMA").parameters(MachineShape(1, gpus_per_node=0, cpus_per_node=8), "small")
+    assert (p["gx"], p["gy"], p["gz"]) == (2, 2, 2)
+    p = get_app("Solomonik").parameters(CPU2, "small")
+    assert (p["rpoc"], p["c"], p["rpoc3"]) == (2, 1, 2)
+    p = get_app("Solomonik").parameters(MachineShape(1, gpus_per_node=0, cpus_per_node=8),
+                                        "small")
+    assert (p["rpoc"], p["c"], p["rpoc3"]) == (2, 2, 2)
+    assert p["n"] == distal.CPU_SMALL_N
+    with pytest.raises(ValueError, match="no processor grid"):
+        get_app("Johnson").parameters(MachineShape(1, gpus_per_node=0, cpus_per_node=5))
+
+
+@pytest.mark.parametrize("name", ("Johnson", "COSMA"))
+def test_3d_extra_inner_level(name):
+    model = get_app(name).build(MachineShape(1, gpus_per_node=0, cpus_per_node=8), "small",
+                                n=96)
+    assert model.task("task_5").inner and model.task("task_5").variants == ("CPU",)
+    assert "init_cublas" not in {t.name for t in model.tasks}
+    (t5,) = launches_of(model, "task_5")
+    grid = t5.domain
+    assert len(t5.points) == grid[0] * grid[1] * grid[2]
+    assert model.requirements_of(t5)[0].privilege is Privilege.RED
+    for pt in t5.points:
+        (leaves,) = pt.children
+        assert leaves.task == "task_4" and leaves.domain == (2,)
+        assert model.requirements_of(leaves)[0].privilege is Privilege.RED
+    # the timed window also folds the partial sums: task_1 relaunched read-only
+    timed = model.schedule.iteration.timed
+    assert [launch.task for launch in timed] == ["task_5", "task_1"]
+    assert model.requirements_of(timed[1])[0].privilege is Privilege.RO
+    assert model.schedule.warmup == 1 and model.schedule.measured == 10
+
+
+def test_solomonik_cpu_structure():
+    model = get_app("Solomonik").build(CPU2, "small", n=96)
+    r, c, r3 = model.params["rpoc"], model.params["c"], model.params["rpoc3"]
+    (t5,) = launches_of(model, "task_5")
+    assert t5.domain == (r, r, c)
+    assert model.task("task_5").variants == ("CPU",)
+    for pt in t5.points:
+        assert [ch.task for ch in pt.children] == ["task_4"] * r3
+        assert all(not ch.is_index for ch in pt.children)
+
+
+@pytest.mark.parametrize("name", THREE_D)
+def test_3d_flops_and_layout_rule(name):
+    n = 96
+    model = get_app(name).build(CPU2, "small", n=n)
+    leaves = [pt.work for _, pt in model.leaf_points(model.schedule.iteration.timed)
+              if pt.work is not None and pt.work.kernel is Kernel.DGEMM]
+    assert sum(w.flops for w in leaves) == pytest.approx(2 * n**3)
+    assert model.total_flops == n * n * (2 * n - 1)
+    (rule,) = model.task("task_4").layout_rules
+    assert rule.variant == "CPU" and rule.code == "E-LAYOUT-BLAS"
+
+
+@pytest.mark.parametrize("name", THREE_D)
+def test_3d_cpu_experts_resolve_and_defaults_fail_on_layout(name):
+    from mapper_gym.backends import build_problem
+    from mapper_gym.backends.sim import SimBackend
+
+    problem = build_problem(name, "local-cpu", n=256)
+    backend = SimBackend(problem, cache=False)
+    expert = backend.run(get_app(name).expert_mapper(problem.machine))
+    assert expert.ok, expert.raw_output()
+    default = backend.run(get_app(name).default_mapper(problem.machine))
+    assert default.status == "runtime_error" and default.error.code == "E-LAYOUT-BLAS"

@@ -1,7 +1,7 @@
-"""The 2-D DISTAL matmuls (Cannon, SUMMA, PUMMA) on real Legion: the C++ mapper applies the
-resolved plan to every point of their three-level task tree, the expert run computes A = B·C
-(validated) and reports the program's throughput, and a Fortran-order DGEMM operand fails the
-run with the diagnostic the simulator predicts.
+"""The DISTAL matmuls' CPU build on real Legion (2-D: Cannon, SUMMA, PUMMA; 3-D: Johnson,
+COSMA, Solomonik): the C++ mapper applies the resolved plan to every point of their task trees,
+the expert run computes A = B·C (validated) and reports the program's throughput, and a
+Fortran-order DGEMM operand fails the run with the diagnostic the simulator predicts.
 
 Runs use n = 256 (each well under two seconds here).
 """
@@ -20,6 +20,7 @@ from .conformance import mismatches
 from .conftest import plan_for
 
 TWO_D = ("Cannon", "SUMMA", "PUMMA")
+THREE_D = ("Johnson", "COSMA", "Solomonik")
 N = 256
 
 #: Placement against the grain: grid points on the other processor than their tiles, C-order
@@ -51,7 +52,7 @@ IndexTaskMap task_4 last;
 
 @pytest.fixture(scope="module")
 def distal_problems():
-    return {name: legion_problem(name, n=N) for name in TWO_D}
+    return {name: legion_problem(name, n=N) for name in TWO_D + THREE_D}
 
 
 def _simulated(problem, text):
@@ -67,10 +68,14 @@ def test_problems_use_the_cpu_build(distal_problems):
         names = {t.name for t in problem.model.tasks}
         assert "task_7" not in names and "init_cublas" not in names
         assert problem.model.task("task_4").variants == ("CPU",)
-        assert problem.model.params["gx"] * problem.model.params["gy"] == 2
+    for name in TWO_D:
+        params = distal_problems[name].model.params
+        assert params["gx"] * params["gy"] == 2
+    assert distal_problems["Johnson"].model.params["gdim"] == 2
+    assert distal_problems["Solomonik"].model.params["rpoc"] == 2
 
 
-@pytest.mark.parametrize("app", TWO_D)
+@pytest.mark.parametrize("app", TWO_D + THREE_D)
 def test_expert_applies_the_plan_validates_and_reports_throughput(app, distal_problems,
                                                                   make_backend):
     problem = distal_problems[app]
@@ -115,6 +120,9 @@ def test_custom_placement_is_applied(distal_problems, make_backend):
 @pytest.mark.parametrize(("app", "text", "parameter"), [
     ("Cannon", None, 8),  # the default mapper: Fortran order everywhere
     ("SUMMA", "Task * CPU;\nLayout * * * SOA C_order;\nLayout task_4 2 * SOA F_order;\n", 8),
+    ("Johnson", None, 8),
+    ("Solomonik", "Task * CPU;\nLayout * * * SOA C_order;\nLayout task_4 * * SOA F_order;\n",
+     8),
 ])
 def test_fortran_order_fails_the_dgemm(app, text, parameter, distal_problems, make_backend):
     problem = distal_problems[app]
@@ -134,14 +142,20 @@ def test_fortran_order_fails_the_dgemm(app, text, parameter, distal_problems, ma
             result.status, result.error.code, result.error.message)
 
 
-def test_the_first_operand_in_fortran_order_is_reported_as_parameter_10(distal_problems,
-                                                                        make_backend):
-    """OpenBLAS numbers a bad leading dimension of B (the first operand) 10; the run fails, and
-    the program says what OpenBLAS said."""
-    problem = distal_problems["PUMMA"]
-    text = "Task * CPU;\nLayout * * * SOA C_order;\nLayout task_4 1 * SOA F_order;\n"
+@pytest.mark.parametrize(("app", "requirement", "parameter"), [
+    ("PUMMA", 1, 10),  # B, the first operand: OpenBLAS reports lda as parameter 10
+    ("COSMA", 0, 13),  # A's reduction instance alone: OpenBLAS reports ldc
+])
+def test_other_operands_in_fortran_order_fail_with_openblas_numbering(
+        app, requirement, parameter, distal_problems, make_backend):
+    """OpenBLAS numbers the bad leading dimension by the operand; the run fails, and the
+    program says what OpenBLAS said. (The simulator reports every DGEMM layout violation as
+    parameter 8, the paper's message.)"""
+    problem = distal_problems[app]
+    text = ("Task * CPU;\nLayout * * * SOA C_order;\n"
+            f"Layout task_4 {requirement} * SOA F_order;\n")
     result = make_backend(problem).run(text)
-    assert not result.ok
-    assert re.search(r"On entry to DGEMM +parameter number +10 had an illegal value",
+    assert result.status == "runtime_error"
+    assert re.search(rf"On entry to DGEMM +parameter number +{parameter} had an illegal value",
                      result.stdout)
-    assert "DGEMM parameter number 10 had an illegal value" in result.stderr
+    assert f"DGEMM parameter number {parameter} had an illegal value" in result.stderr

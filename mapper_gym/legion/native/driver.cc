@@ -23,6 +23,9 @@ const mapper_gym::apps::App kApps[] = {
     {"cannon", mapper_gym::apps::register_cannon},
     {"summa", mapper_gym::apps::register_summa},
     {"pumma", mapper_gym::apps::register_pumma},
+    {"johnson", mapper_gym::apps::register_johnson},
+    {"cosma", mapper_gym::apps::register_cosma},
+    {"solomonik", mapper_gym::apps::register_solomonik},
 };
 
 void usage() {

@@ -119,6 +119,9 @@ void register_pennant();
 void register_cannon();  // distal_2d.cc
 void register_summa();
 void register_pumma();
+void register_johnson();  // distal_3d.cc
+void register_cosma();
+void register_solomonik();
 
 }  // namespace apps
 }  // namespace mapper_gym

@@ -30,18 +30,15 @@
  * Variants: the original CPU build registers OpenMP variants; this Legion has no OpenMP
  * processors, so every task has one CPU (LOC_PROC) variant (see benchmarks/distal.py).
  */
-#include <algorithm>
-#include <cstdio>
-#include <vector>
-
-#include "cblas.h"
-#include "common.h"
+#include "distal.h"
 
 using namespace Legion;
 
 namespace mapper_gym {
 namespace apps {
 namespace {
+
+using namespace distal;
 
 enum class Algorithm : int { CANNON = 0, SUMMA = 1, PUMMA = 2 };
 
@@ -59,8 +56,6 @@ enum TaskIDs {
   TASK_6,
 };
 
-enum FieldIDs { FID_VALS = 1 };
-
 /* Colors of the partitions made below each subregion (looked up by color in inner tasks). */
 enum PartitionColors : Color { PART_K_BLOCKS = 11, PART_HALVES = 12, PART_SHARED = 13 };
 
@@ -77,16 +72,6 @@ struct StepArgs {
   int group;  // launch group of task_5 and of its task_4 launch in the mapping plan
 };
 
-using Rect2 = Rect<2, coord_t>;
-using Point2 = Point<2, coord_t>;
-
-/* Block k of [0, extent) cut into `parts` (the models' block_bounds). */
-coord_t block_lo(long long extent, long long parts, long long k) { return k * extent / parts; }
-
-Rect2 rect(coord_t r0, coord_t r1, coord_t c0, coord_t c1) {
-  return Rect2(Point2(r0, c0), Point2(r1 - 1, c1 - 1));
-}
-
 long long k_block(const Config& c, long long i, long long j, long long s) {
   switch (c.algorithm) {
     case Algorithm::CANNON:
@@ -98,85 +83,26 @@ long long k_block(const Config& c, long long i, long long j, long long s) {
   }
 }
 
-Rect2 domain_of(Runtime* runtime, LogicalRegion region) {
-  return Rect2(runtime->get_index_space_domain(region.get_index_space()));
-}
-
 // -------------------------------------------------------------------------------------------
 // Leaf tasks
 
-void taco_fill_task(const Task* task, const std::vector<PhysicalRegion>& regions, Context,
-                    Runtime* runtime) {
-  const double value = *static_cast<const double*>(task->args);
-  const FieldAccessor<LEGION_WRITE_DISCARD, double, 2, coord_t> out(regions[0], FID_VALS);
-  for (PointInRectIterator<2> p(domain_of(runtime, task->regions[0].region)); p(); p++)
-    out[*p] = value;
-}
-
-void placement_task(const Task*, const std::vector<PhysicalRegion>&, Context, Runtime*) {
-  // Empty: the mapping of the requirement is the point (it makes the block valid there).
-}
-
-long long taco_validate_task(const Task* task, const std::vector<PhysicalRegion>& regions,
-                             Context, Runtime* runtime) {
-  const double expected = static_cast<double>(*static_cast<const long long*>(task->args));
-  const FieldAccessor<LEGION_READ_ONLY, double, 2, coord_t> a(regions[0], FID_VALS);
-  long long bad = 0;
-  for (PointInRectIterator<2> p(domain_of(runtime, task->regions[0].region)); p(); p++) {
-    const double value = a[*p];
-    if (value != expected && bad++ < 5)
-      std::printf("A(%lld,%lld) = %.17g, expected %.0f\n", (long long)p[0], (long long)p[1],
-                  value, expected);
-  }
-  std::fflush(stdout);
-  return bad;
-}
-
 template <PrivilegeMode P>
 using Affine2 = FieldAccessor<P, double, 2, coord_t, Realm::AffineAccessor<double, 2, coord_t>>;
-
-/* The leading dimension the original takes from an instance: dimension 0's stride in elements. */
-template <typename A>
-blasint leading_dimension(const A& accessor) {
-  return static_cast<blasint>(accessor.accessor.strides[0] / static_cast<coord_t>(sizeof(double)));
-}
-
-/* The parameter number OpenBLAS's row-major cblas_dgemm reports for these leading dimensions (0
- * when it accepts them): it checks ldc (13), then the second operand's ldb (reported as 8), then
- * the first operand's lda (reported as 10), and the last failing check wins. */
-int rejected_parameter(blasint m, blasint n, blasint k, blasint lda, blasint ldb, blasint ldc) {
-  int info = 0;
-  if (ldc < std::max<blasint>(1, n)) info = 13;
-  if (lda < std::max<blasint>(1, k)) info = 10;
-  if (ldb < std::max<blasint>(1, n)) info = 8;
-  (void)m;
-  return info;
-}
 
 /* A_half += B_half · C_block with cblas_dgemm, row-major, no transposes. */
 void task_4_task(const Task* task, const std::vector<PhysicalRegion>& regions, Context,
                  Runtime* runtime) {
   const Rect2 a_rect = domain_of(runtime, task->regions[0].region);
   const Rect2 b_rect = domain_of(runtime, task->regions[1].region);
+  const Rect2 c_rect = domain_of(runtime, task->regions[2].region);
   const Affine2<LEGION_READ_WRITE> a(regions[0], FID_VALS);
   const Affine2<LEGION_READ_ONLY> b(regions[1], FID_VALS);
   const Affine2<LEGION_READ_ONLY> c(regions[2], FID_VALS);
   const blasint m = static_cast<blasint>(a_rect.hi[0] - a_rect.lo[0] + 1);
   const blasint n = static_cast<blasint>(a_rect.hi[1] - a_rect.lo[1] + 1);
   const blasint k = static_cast<blasint>(b_rect.hi[1] - b_rect.lo[1] + 1);
-  if (m <= 0 || n <= 0 || k <= 0) return;
-  const Rect2 c_rect = domain_of(runtime, task->regions[2].region);
-  const blasint lda = leading_dimension(b), ldb = leading_dimension(c), ldc = leading_dimension(a);
-  scipy_cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0, b.ptr(b_rect.lo),
-                    lda, c.ptr(c_rect.lo), ldb, 1.0, a.ptr(a_rect.lo), ldc);
-  const int rejected = rejected_parameter(m, n, k, lda, ldb, ldc);
-  if (rejected != 0) {
-    // OpenBLAS printed its line and returned without computing: the run has failed.
-    std::fflush(stdout);
-    std::fprintf(stderr, "DGEMM parameter number %d had an illegal value\n", rejected);
-    std::fflush(stderr);
-    std::abort();
-  }
+  dgemm(m, n, k, b.ptr(b_rect.lo), leading_dimension(b), c.ptr(c_rect.lo), leading_dimension(c),
+        a.ptr(a_rect.lo), leading_dimension(a));
 }
 
 // -------------------------------------------------------------------------------------------
@@ -250,13 +176,6 @@ void task_6_task(const Task* task, const std::vector<PhysicalRegion>&, Context c
 
 // -------------------------------------------------------------------------------------------
 // Top level
-
-IndexPartition partition(Context ctx, Runtime* runtime, IndexSpace parent, IndexSpace colors,
-                         const std::map<DomainPoint, Domain>& domains, PartitionKind kind,
-                         Color color = LEGION_AUTO_GENERATE_ID) {
-  return runtime->create_partition_by_domain(ctx, parent, domains, colors,
-                                             true /*perform_intersections*/, kind, color);
-}
 
 /* The two row halves of `region` (the models' `halves`), as partition PART_HALVES. */
 void make_halves(Context ctx, Runtime* runtime, LogicalRegion region, IndexSpace two) {
@@ -375,8 +294,7 @@ void top_level_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx
     return runtime->execute_index_space(ctx, launcher);
   };
 
-  std::vector<long long> times_ms;
-  int64_t window_start = 0, window_stop = 0, total_ns = 0;
+  Timer timer;
   const double zero = 0.0, one = 1.0;
   for (int iteration = 0; iteration < kIterations; iteration++) {
     // Untimed: fill (taco_fill launches 0, 1, 2 of the plan) and place the blocks.
@@ -404,24 +322,9 @@ void top_level_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx
     launcher.add_region_requirement(c);
     runtime->execute_index_space(ctx, launcher).wait_all_results();
     runtime->issue_execution_fence(ctx).wait();
-    const int64_t stop = now_ns();
-    if (iteration == 0) window_start = start;
-    window_stop = stop;
-    total_ns += stop - start;
-    times_ms.push_back((stop - start) / 1000000);
-    std::printf("Execution time: %lld ms.\n", times_ms.back());
-    std::fflush(stdout);
+    timer.record(start, now_ns());
   }
-
-  long long sum_ms = 0;
-  for (long long t : times_ms) sum_ms += t;
-  const double mean_ms = static_cast<double>(sum_ms) / static_cast<double>(times_ms.size());
-  const double flops = static_cast<double>(n) * n * (2.0 * n - 1.0);
-  const long nodes = static_cast<long>(Realm::Machine::get_machine().get_address_space_count());
-  std::printf("On %ld nodes achieved GFLOPS per node: %lf.\n", nodes,
-              flops / (mean_ms / 1000.0) / 1e9 / nodes);
-  std::fflush(stdout);
-  report_timing(0.0, total_ns * 1e-9, window_start, window_stop);
+  timer.report(n);
 
   // Validation: every entry of A is n.
   IndexTaskLauncher check(TACO_VALIDATE_TASK, launch_domain, UntypedBuffer(&n, sizeof(n)),
@@ -439,15 +342,6 @@ void top_level_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx
   }
 }
 
-/* An inner task with one CPU variant (virtual mappings; it only launches subtasks). */
-template <void (*TASK)(const Task*, const std::vector<PhysicalRegion>&, Context, Runtime*)>
-void inner(TaskID id, const char* name) {
-  TaskVariantRegistrar registrar(id, name);
-  registrar.add_constraint(ProcessorConstraint(Processor::LOC_PROC));
-  registrar.set_inner();
-  Runtime::preregister_task_variant<TASK>(registrar, name);
-}
-
 void register_distal_2d(Algorithm which) {
   algorithm = which;
   // One BLAS thread per call: Legion's processors are the parallelism (one per core).
@@ -459,8 +353,8 @@ void register_distal_2d(Algorithm which) {
   leaf<placement_task>(TASK_2, "task_2");
   leaf<placement_task>(TASK_3, "task_3");
   leaf<task_4_task>(TASK_4, "task_4");
-  inner<task_5_task>(TASK_5, "task_5");
-  inner<task_6_task>(TASK_6, "task_6");
+  distal::inner<task_5_task>(TASK_5, "task_5");
+  distal::inner<task_6_task>(TASK_6, "task_6");
 }
 
 }  // namespace
