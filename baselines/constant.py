@@ -38,7 +38,10 @@ def _benchmark_mapper(kind: str) -> Callable[[AgentInfo], str]:
         from benchmarks import get_app
 
         app = get_app(info.app)
-        return app.expert_mapper() if kind == "expert" else app.default_mapper()
+        # the machine picks the build: the DISTAL codes have a CPU build with its own expert
+        if kind == "expert":
+            return app.expert_mapper(info.machine)
+        return app.default_mapper(info.machine)
 
     return text
 

@@ -55,6 +55,9 @@ _BENIGN = (
 
 STRIDE_MESSAGE = "Assertion failed: stride does not match expected value."
 BLAS_MESSAGE = "DGEMM parameter number 8 had an illegal value"
+#: What the BLAS prints for any rejected argument: 8 (lda) when every operand is in Fortran
+#: order, as under the default mapper; 10 (ldb) or 13 (ldc) when only B or only A is.
+_BLAS_REJECTED = re.compile(r"DGEMM parameter number +\d+ had an illegal value")
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,13 @@ def busy_times(stderr: str, skip: Iterable[str] = ()) -> tuple[dict[str, float],
     return per_proc, per_task
 
 
+def _line_at(text: str, position: int) -> str:
+    """The whole line of ``text`` that holds ``position``."""
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    return text[start:end if end >= 0 else len(text)].strip()
+
+
 def _first_line(text: str, needle: str) -> str | None:
     for line in text.splitlines():
         if needle in line:
@@ -266,11 +276,12 @@ def diagnose(
         origin, context = _layout_origin(plan, "E-LAYOUT-STRIDE")
         return "runtime_error", _diagnostic("E-LAYOUT-STRIDE", STRIDE_MESSAGE, raw=line,
                                             origin=origin, context=context)
-    line = _first_line(err, BLAS_MESSAGE) or _first_line(out, BLAS_MESSAGE)
-    if line is not None:
+    found = _BLAS_REJECTED.search(err) or _BLAS_REJECTED.search(out)
+    if found is not None:
+        line = _line_at(err if found.string is err else out, found.start())
         origin, context = _layout_origin(plan, "E-LAYOUT-BLAS")
-        return "runtime_error", _diagnostic("E-LAYOUT-BLAS", BLAS_MESSAGE, raw=line,
-                                            origin=origin, context=context)
+        return "runtime_error", _diagnostic("E-LAYOUT-BLAS", " ".join(found.group(0).split()),
+                                            raw=line, origin=origin, context=context)
     line = _first_line(err, "failed allocation of size")
     if line is not None:
         # The DefaultMapper's report, with its doubled spaces collapsed ("region  requirement")

@@ -83,6 +83,18 @@ def test_stride_assertion_is_the_layout_error_of_the_spec():
     assert error.feedback() == "Execution Error: " + STRIDE_MESSAGE
 
 
+@pytest.mark.parametrize("argument", [8, 10, 13])
+def test_any_dgemm_argument_the_blas_rejects_is_the_layout_error(argument):
+    # OpenBLAS names the leading dimension it rejects: lda (8) when every operand is in Fortran
+    # order, ldb (10) or ldc (13) when only B or only A is.
+    line = f" ** On entry to DGEMM parameter number {argument:2d} had an illegal value"
+    status, error = diagnose(outcome("", GPU_NOISE + line + "\n", returncode=1), time_limit=10,
+                             memory_limit=None)
+    assert (status, error.code) == ("runtime_error", "E-LAYOUT-BLAS")
+    assert error.message == f"DGEMM parameter number {argument} had an illegal value"
+    assert error.raw == line.strip()
+
+
 def test_failed_allocation_is_out_of_memory_with_the_legion_message():
     line = ("[0 - 7f] 0.1 {5}{default_mapper}: Default mapper failed allocation of size 800 bytes "
             "for region requirement 0 of task stencil (UID 12) in memory 1e00000000000000 for "
