@@ -37,19 +37,17 @@ def test_machines_this_host_cannot_be():
         runtime_flags(load_machine("lassen", nodes=2))
 
 
-def _unimplemented_app() -> str:
-    """An application without a real implementation (they are being added one by one)."""
-    from benchmarks import APP_NAMES
-    from mapper_gym.legion.apps import real_app
+def without_real_program(monkeypatch, app: str = "Pennant") -> str:
+    """Make ``app`` look unimplemented for one test (every application may have a real
+    program by now), so the refusal path is always exercised."""
+    from mapper_gym.legion.apps import REAL_APPS
 
-    missing = [name for name in APP_NAMES if real_app(name) is None]
-    if not missing:
-        pytest.skip("every application has a real Legion implementation")
-    return missing[0]
+    monkeypatch.delitem(REAL_APPS, app)
+    return app
 
 
-def test_applications_without_a_real_implementation_are_refused(native):
-    app = _unimplemented_app()
+def test_applications_without_a_real_implementation_are_refused(native, monkeypatch):
+    app = without_real_program(monkeypatch)
     with pytest.raises(BackendUnavailable, match=f"{app} has no real Legion implementation"):
         LegionBackend(legion_problem(app), native=native)
 

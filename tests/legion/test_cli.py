@@ -43,10 +43,10 @@ def test_run_prints_the_program_output_and_the_median(native, capsys):
     assert "median elapsed over 2 runs" in out
 
 
-def test_run_refuses_what_cannot_run(native, capsys):
-    from .test_backend import _unimplemented_app
+def test_run_refuses_what_cannot_run(native, capsys, monkeypatch):
+    from .test_backend import without_real_program
 
-    assert main(["run", _unimplemented_app(), "expert"]) == 2
+    assert main(["run", without_real_program(monkeypatch), "expert"]) == 2
     assert "no real Legion implementation" in capsys.readouterr().err
     assert main(["run", "Stencil", "expert", "--set", "tsteps"]) == 2
     assert main(["run", "Stencil", "/nonexistent/mapper.dsl"]) == 2
