@@ -131,3 +131,20 @@ def test_a_mesh_that_does_not_fit_is_out_of_memory_like_the_simulator(make_backe
     assert (simulated.status, simulated.error.code) == ("runtime_error", "E-OOM")
     assert ("failed allocation of size 2097152 bytes for region requirement 0 of task "
             "init_mesh_zones") in simulated.error.message
+
+
+def test_more_strips_than_processors(make_backend):
+    """Four strips of uneven height (18 zone rows: 4, 5, 4, 5) on two CPUs: the middle pieces
+    touch two boundary rows each, the DefaultMapper slices two points per CPU as the Python
+    model of it predicts, and the run completes every cycle."""
+    problem = legion_problem("Pennant", nzy=18, npieces=4, numpcy=4)
+    plan = plan_for(problem, get_app("Pennant").default_mapper())
+    mapping = next(m for launch, m in plan.launches.items() if launch.task == "calc_centers")
+    assert [pm.processor.index for pm in mapping.points] == [0, 0, 1, 1]
+    result = make_backend(problem).execute(plan)
+    assert result.ok, (result.raw_output(), result.stderr[-3000:])
+    assert mismatches(plan, parse_mappings(result.stderr)) == []
+    p = problem.model.params
+    runs = [line for line in result.stderr.splitlines()
+            if line.startswith("MAPGYM ran task=sum_point_force ")]
+    assert len(runs) == (p["cstop"] + 2 * p["prune"]) * 4
