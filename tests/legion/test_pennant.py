@@ -8,6 +8,7 @@ Each run takes about a second on local-cpu (problem ``small``: 8 × 12 zones in 
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -167,3 +168,32 @@ def test_more_strips_than_processors(make_backend):
     runs = [line for line in result.stderr.splitlines()
             if line.startswith("MAPGYM ran task=sum_point_force ")]
     assert len(runs) == (p["cstop"] + 2 * p["prune"]) * 4
+
+
+def test_the_sedov_blast_stays_spherical_across_the_strips(make_backend):
+    """The physics is real: a blast deposited at the origin of the r-z plane spreads as a sphere,
+    so after 71 cycles on a 16 × 16 mesh its front (sound speed above the background ssmin 0.1)
+    lies at the same radius along r, along z and along the diagonal, and has crossed into the
+    upper strip (rows 8-15), which only sees it through ghost points and reductions.
+    ``-dump_cycle`` prints every zone's sound speed from calc_dt_hydro; ``-ll:util 1`` keeps this
+    long run clear of the Legion crash of long runs under ``-ll:util 0`` (README)."""
+    n, cycle = 16, 71
+    problem = legion_problem("Pennant", nzx=n, nzy=n, cstop=cycle - 1)
+    backend = make_backend(problem, extra_flags=("-dump_cycle", str(cycle), "-ll:util", "1"))
+    result = backend.run(get_app("Pennant").expert_mapper())
+    assert result.ok, (result.raw_output(), result.stderr[-3000:])
+    ss = {int(m[1]): float(m[2]) for m in re.finditer(
+        rf"^MAPGYM zone cycle={cycle} id=(\d+) ss=(\S+)$", result.stderr, re.M)}
+    assert sorted(ss) == list(range(n * n))
+    grid = [[ss[j * n + i] for i in range(n)] for j in range(n)]  # grid[row z][column r]
+
+    def front(values: list[float]) -> int:
+        return max(k for k, v in enumerate(values) if v > 0.2)
+
+    along_r = front(grid[0])
+    along_z = front([grid[j][0] for j in range(n)])
+    diagonal = (front([grid[k][k] for k in range(n)]) + 0.5) * math.sqrt(2) - 0.5
+    assert abs(along_r - along_z) <= 1 and abs(diagonal - along_r) <= 1.5
+    assert n // 2 < along_z < n - 2  # in the upper strip, not yet at the wall
+    assert grid[n - 1][n - 1] == pytest.approx(0.1)  # the far corner is still at rest
+    assert max(max(row) for row in grid) == grid[0][0]  # hottest at the origin

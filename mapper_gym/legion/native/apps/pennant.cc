@@ -182,6 +182,7 @@ struct PointPtr {
 
 struct Config {
   long long nzx, nzy, cstop, prune, npieces, numpcx, numpcy;
+  long long dump_cycle;  // -dump_cycle: print every zone's sound speed after this cycle
   long long cycles() const { return cstop + 2 * prune; }
 };
 
@@ -300,6 +301,7 @@ Config read_partitions_task(const Task*, Regions, Context, Runtime*) {
   c.npieces = o.integer("npieces", 2);
   c.numpcx = o.integer("numpcx", 1);
   c.numpcy = o.integer("numpcy", c.npieces);
+  c.dump_cycle = o.integer("dump_cycle", -1);
   if (c.nzx < 1 || c.npieces < 1 || c.nzy < 2 * c.npieces || c.cstop < 1 || c.prune < 0) {
     std::fprintf(stderr, "pennant: invalid configuration (every strip needs two zone rows)\n");
     std::exit(2);
@@ -881,13 +883,21 @@ void calc_work_rate_energy_rho_full_task(const Task* task, Regions regions, Cont
   }
 }
 
-// regions: [0] zones RO zdl zvol0 zvol zss zdu; futures: [0] dt. Returns the piece's limit.
+// regions: [0] zones RO zdl zvol0 zvol zss zdu; futures: [0] dt; args: the dump cycle.
+// Returns the piece's limit. With -dump_cycle N, the cycle-N launch also prints every zone's
+// sound speed to stderr (`MAPGYM zone cycle=N id=Z ss=S`), which lets tests check the physics
+// (a Sedov blast must stay spherical in r-z) without adding a task to the program.
 double calc_dt_hydro_task(const Task* task, Regions regions, Context, Runtime* runtime) {
-  const double dtlast = dt_of(task);
+  const State state = task->futures[0].get_result<State>();
+  const double dtlast = state.dt;
+  const bool dump = state.cycle == *static_cast<const long long*>(task->args);
   const RO<double> zdl(regions[0], FID_ZDL), zvol0(regions[0], FID_ZVOL0),
       zvol(regions[0], FID_ZVOL), zss(regions[0], FID_ZSS), zdu(regions[0], FID_ZDU);
   double dt_courant = 1e99, dvovmax = 1e-99;
   for (PointInRectIterator<1> z(bounds_of(runtime, task->regions[0])); z(); z++) {
+    if (dump)
+      std::fprintf(stderr, "MAPGYM zone cycle=%lld id=%lld ss=%.9e\n", state.cycle,
+                   static_cast<long long>(z[0]), zss[*z]);
     const double cdu = std::max(zdu[*z], std::max(zss[*z], kFuzz));
     dt_courant = std::min(dt_courant, zdl[*z] * kCfl / cdu);
     dvovmax = std::max(dvovmax, std::fabs(zvol[*z] - zvol0[*z]) / zvol0[*z]);
@@ -1228,7 +1238,7 @@ void toplevel_task(const Task*, Regions, Context ctx, Runtime* runtime) {
     {
       IndexTaskLauncher launcher =
           index(CALC_DT_HYDRO_TASK, 0, {Z({FID_ZDL, FID_ZVOL0, FID_ZVOL, FID_ZSS, FID_ZDU}, {}, {})},
-                dt);
+                dt, &c.dump_cycle, sizeof(c.dump_cycle));
       dt_hydro = runtime->execute_index_space(ctx, launcher, LEGION_REDOP_MIN_FLOAT64);
     }
     Future go;
