@@ -37,6 +37,9 @@
  *
  * Timing (apps.md §3.5): host-side in the top-level task, after execution fences at
  * cycle = prune and cycle = cstop + prune; the run does cstop + 2·prune cycles.
+ *
+ * Flags: -nzx -nzy -cstop (the deck), -prune -npieces -numpcx -numpcy (the original's), and
+ * -dump_cycle N, which prints every zone's sound speed after cycle N to stderr.
  */
 #include <algorithm>
 #include <cmath>
