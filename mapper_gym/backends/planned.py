@@ -19,6 +19,7 @@ result served from the other program's evaluation would point the optimizer at t
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Hashable, Iterable, Sequence
 
 from mapper_gym.backends.base import internal_error
@@ -70,7 +71,22 @@ class PlanBackend:
         raise NotImplementedError
 
     def run(self, program_text: str | bytes, config: RunConfig | None = None) -> RunResult:
-        """Evaluate ``program_text``; never raises for a bad program (see module docstring)."""
+        """Evaluate ``program_text``; never raises for a bad program (see module docstring).
+
+        The cyclic garbage collector is paused for the evaluation: the pipeline builds tens of
+        thousands of short-lived objects and no reference cycles (the simulator breaks its
+        own, ``tests/sim/test_garbage.py`` checks), so reference counting frees everything and
+        the collections the allocations would trigger mid-run could only trace live data."""
+        collecting = gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            return self._run(program_text, config)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _run(self, program_text: str | bytes, config: RunConfig | None) -> RunResult:
         config = RunConfig() if config is None else config
         unit = self.problem.unit
         if not isinstance(program_text, str | bytes):

@@ -381,7 +381,13 @@ class Coherence:
                 if r >= 0:
                     preds.add(r)
             elif v:
-                src = min(v, key=lambda s: mt.source_rank(s >> 2, mem))
+                # the best-ranked source, the first of equals (no closure: see _signature)
+                src = -1
+                best: tuple[float, int, int] | None = None
+                for s in v:
+                    rank = mt.source_rank(s >> 2, mem)
+                    if best is None or rank < best:
+                        best, src = rank, s
                 entry = copies.get(src)
                 if entry is None:
                     entry = copies[src] = ([], set())
@@ -500,20 +506,12 @@ class Coherence:
     def _signature(self, j: int) -> tuple:
         """The state at the start of iteration ``j``, with every operation reference written
         relative to ``j`` (setup operations absolutely), as a flat tuple."""
-        phase, local = self.phase, self.local
+        # References are encoded by _encode, a method rather than a closure: compiled by mypyc a
+        # closure and its environment form a reference cycle that outlives the call, and the
+        # garbage collector would have to trace it (the same holds for every hot helper of the
+        # simulator's compiled modules).
         code: dict[int, int] = {}
-
-        def enc(g: int) -> int:
-            c = code.get(g)
-            if c is None:
-                if g < 0:
-                    c = -1
-                else:
-                    p = phase[g]
-                    c = -(local[g] + 2) if p == SETUP else ((j - p) << 32) | local[g]
-                code[g] = c
-            return c
-
+        enc = _Encoder(self.phase, self.local, j, code).encode
         out: list = []
         add = out.append
         valid, writer, readers, reds, fill = (self.valid, self.writer, self.readers, self.reds,
@@ -537,3 +535,25 @@ class Coherence:
             add(fill[k])
         futures = tuple(sorted((n, enc(g)) for n, g in self.futures.items()))
         return (tuple(out), futures, self.mem.signature())
+
+
+class _Encoder:
+    """Operation references relative to iteration ``j`` (setup operations absolutely), memoised
+    in ``code``: the encoding :meth:`Coherence._signature` compares."""
+
+    def __init__(self, phase: list[int], local: list[int], j: int, code: dict[int, int]) -> None:
+        self.phase = phase
+        self.local = local
+        self.j = j
+        self.code = code
+
+    def encode(self, g: int) -> int:
+        c = self.code.get(g)
+        if c is None:
+            if g < 0:
+                c = -1
+            else:
+                p = self.phase[g]
+                c = -(self.local[g] + 2) if p == SETUP else ((self.j - p) << 32) | self.local[g]
+            self.code[g] = c
+        return c

@@ -47,7 +47,7 @@ from collections import deque
 from collections.abc import Callable
 
 from mapper_gym.sim.coherence import COPY, FILL, FOLD, FUTURE, INNER, SETUP, TASK
-from mapper_gym.sim.flows import Flow, FlowTable
+from mapper_gym.sim.flows import Flow, FlowTable, relative_phase, shifted_phase
 from mapper_gym.sim.program import Program
 from mapper_gym.sim.templates import SETUP_TAG, LaunchSlot, PhaseTemplate, PointSlot
 from mapper_gym.sim.units import PS_PER_S, to_ps
@@ -773,10 +773,6 @@ class Engine:
     def state(self, j: int) -> tuple:
         """The complete state, relative to now and to iteration ``j`` (for equality tests)."""
         now = self.now
-
-        def rel(p: int) -> int:
-            return p - j if p >= 0 else p - 10**9
-
         flows = self.flows.flows
         heap = []
         for t, _, code, p, i, x in sorted(self.heap):
@@ -785,7 +781,7 @@ class Engine:
                 if f is None or f.version != x:
                     continue
                 x = 0
-            heap.append((t - now, code, rel(p) if code != EV_PARENT else p, i, x))
+            heap.append((t - now, code, relative_phase(p, j) if code != EV_PARENT else p, i, x))
         blocks = []
         for p in sorted(self.blocks):
             b = self.blocks[p]
@@ -796,44 +792,41 @@ class Engine:
                 r = ready[i] - now
                 ops.append((i, pending[i], r if r > 0 else 0))
                 i = done.find(0, i + 1)
-            blocks.append((rel(p), tuple(ops), tuple(sorted(b.kids_left.items())),
+            blocks.append((relative_phase(p, j), tuple(ops), tuple(sorted(b.kids_left.items())),
                            tuple(sorted(b.body_done)), tuple(sorted(b.launch_left.items()))))
 
-        def clamp(xs):
-            return tuple(max(x - now, 0) for x in xs)
-
         limits = tuple(sorted(
-            (key, lim[0], tuple((rel(p), m, max(base - now, 0)) for p, m, base in lim[1]))
+            (key, lim[0], tuple((relative_phase(p, j), m, max(base - now, 0))
+                               for p, m, base in lim[1]))
             for key, lim in self.limits.items()))
         w = self.waiting
         if w is not None and len(w) > 1:
-            w = (w[0], rel(w[1]), *w[2:])
+            w = (w[0], relative_phase(w[1], j), *w[2:])
         item = self.items[self.pos]
         return (
             tuple(heap), tuple(blocks),
-            clamp(self.proc_free), tuple(clamp(u) for u in self.util_free),
-            clamp(self.mapper_free), tuple(clamp(u) for u in self.bg_free), clamp(self.cursor),
+            _ahead(self.proc_free, now), tuple(_ahead(u, now) for u in self.util_free),
+            _ahead(self.mapper_free, now), tuple(_ahead(u, now) for u in self.bg_free),
+            _ahead(self.cursor, now),
             tuple(self.engine_busy),
-            tuple(tuple((rel(p), i) for p, i in q) for q in self.engine_queue),
-            self.flows.state(now, rel), limits, w,
-            (item[0], rel(item[1]) if item[0] != IT_END else 0, item[2]),
+            tuple(tuple((relative_phase(p, j), i) for p, i in q) for q in self.engine_queue),
+            self.flows.state(now, j), limits, w,
+            (item[0], relative_phase(item[1], j) if item[0] != IT_END else 0, item[2]),
         )
 
     def shift(self, dphase: int, dt: int) -> None:
         """Move the whole state forward by ``dphase`` iterations and ``dt`` picoseconds."""
-        def mp(p: int) -> int:
-            return p + dphase if p >= 0 else p
-
         self.now += dt
-        heap = [(t + dt, s, c, mp(p) if c != EV_PARENT else p, i, x)
+        heap = [(t + dt, s, c, shifted_phase(p, dphase) if c != EV_PARENT else p, i, x)
                 for t, s, c, p, i, x in self.heap]
         heapq.heapify(heap)
         self.heap[:] = heap
         blocks = {}
         for p, b in self.blocks.items():
-            b.phase = mp(p)
+            b.phase = shifted_phase(p, dphase)
             b.ready = [r + dt for r in b.ready]
-            b.waiters = {li: [(mp(wp), wi) for wp, wi in ws] for li, ws in b.waiters.items()}
+            b.waiters = {li: [(shifted_phase(wp, dphase), wi) for wp, wi in ws]
+                         for li, ws in b.waiters.items()}
             b.rec = b.static.record()  # its times are taken again from here on
             blocks[b.phase] = b
         self.blocks = blocks
@@ -842,14 +835,20 @@ class Engine:
         self.mapper_free = [x + dt for x in self.mapper_free]
         self.bg_free = [[x + dt for x in u] for u in self.bg_free]
         self.cursor = [x + dt for x in self.cursor]
-        self.engine_queue = [deque((mp(p), i) for p, i in q) for q in self.engine_queue]
+        self.engine_queue = [deque((shifted_phase(p, dphase), i) for p, i in q)
+                             for q in self.engine_queue]
         self.flows.shift(dphase, dt)
         for lim in self.limits.values():
-            lim[1] = deque((mp(p), m, base + dt) for p, m, base in lim[1])
+            lim[1] = deque((shifted_phase(p, dphase), m, base + dt) for p, m, base in lim[1])
         w = self.waiting
         if w is not None and len(w) > 1:
-            self.waiting = (w[0], mp(w[1]), *w[2:])
+            self.waiting = (w[0], shifted_phase(w[1], dphase), *w[2:])
         # the parent's position: the same item, dphase iterations later
         kind, phase, pos = self.items[self.pos]
-        target = (kind, mp(phase), pos)
+        target = (kind, shifted_phase(phase, dphase), pos)
         self.pos = self.items.index(target, self.pos)
+
+
+def _ahead(times: list[int], now: int) -> tuple[int, ...]:
+    """How far each of ``times`` lies ahead of ``now`` (0 when passed)."""
+    return tuple(max(x - now, 0) for x in times)

@@ -164,21 +164,36 @@ class FlowTable:
 
     def shift(self, dphase: int, dt: int) -> None:
         """Renumber phases by ``dphase`` (phases >= 0 only) and move times by ``dt``."""
-        def rekey(key):
-            p, i = key
-            return (p + dphase if p >= 0 else p, i)
-
         flows = {}
         for key, f in self.flows.items():
-            f.key = rekey(key)
+            f.key = shifted_key(key, dphase)
             f.last += dt
             flows[f.key] = f
         self.flows = flows
-        self.on_link = [{rekey(k): v for k, v in d.items()} for d in self.on_link]
+        self.on_link = [{shifted_key(k, dphase): v for k, v in d.items()} for d in self.on_link]
 
-    def state(self, now: int, rel) -> tuple:
-        """The flows relative to ``now`` (phases through ``rel``), for state comparison."""
+    def state(self, now: int, j: int) -> tuple:
+        """The flows relative to ``now`` and iteration ``j``, for state comparison."""
         return tuple(
-            (rel(f.key[0]), f.key[1], f.stage, f.engine, f.remaining, f.last - now, f.rate)
+            (relative_phase(f.key[0], j), f.key[1], f.stage, f.engine, f.remaining,
+             f.last - now, f.rate)
             for f in self.flows.values()
         )
+
+
+# Plain functions, not closures: compiled by mypyc a closure and its environment form a
+# reference cycle that only the garbage collector frees (see Coherence._signature).
+
+
+def relative_phase(p: int, j: int) -> int:
+    """Phase ``p`` relative to iteration ``j`` (the setup phase kept apart)."""
+    return p - j if p >= 0 else p - 10**9
+
+
+def shifted_phase(p: int, dphase: int) -> int:
+    """Phase ``p`` renumbered by ``dphase`` (iterations only)."""
+    return p + dphase if p >= 0 else p
+
+
+def shifted_key(key: tuple[int, int], dphase: int) -> tuple[int, int]:
+    return (shifted_phase(key[0], dphase), key[1])

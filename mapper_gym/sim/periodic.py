@@ -148,6 +148,7 @@ def run_segment(
     if not need_end and needed and max(needed) < earliest:
         eng.stop_when = needed
     eng.run()
+    eng.on_phase_start = None  # the hook refers to the engine: a cycle the collector would trace
     pattern = None
     if state["pattern"] is not None and "hi" in state:
         j0, d, delta = state["pattern"]  # type: ignore[misc]

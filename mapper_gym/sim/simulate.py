@@ -71,6 +71,7 @@ def _simulate(plan: MappingPlan, config: RunConfig, extrapolate: bool) -> RunRes
     for warning in plan.warnings:
         log.add(WARNING, "mapper", f"[warning {warning.code}] {warning.message}")
     dsl_out = tuple(plan.dsl_output)
+    prog: Program | None = None
     try:
         prog = build_program(plan, config)
         logical = Coherence(prog, WINDOW).run(app.schedule.iterations)
@@ -82,10 +83,13 @@ def _simulate(plan: MappingPlan, config: RunConfig, extrapolate: bool) -> RunRes
                         f"({100.0 * peak / cap:.1f} %)")
     except SimFailure as failure:
         log.error(failure.diagnostic)
+        if prog is not None:
+            prog.release()
         return failed_result(
             failure.diagnostic, backend=BACKEND, unit=app.throughput_unit,
             stdout=_join(dsl_out + failure.stdout), stderr=log.text(),
             warnings=tuple(plan.warnings), status="runtime_error")
+    prog.release()
     lines = app.stdout_lines(timing)
     throughput = app.throughput(timing)
     for line in lines:

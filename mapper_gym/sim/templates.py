@@ -120,28 +120,14 @@ def build_template(log: PhaseLog, lr: LogicalResult) -> PhaseTemplate:
 
 
 def _launch_structure(tpl: PhaseTemplate, log: PhaseLog, base: int, gated: bytearray) -> None:
-    def local(g: int) -> int:
-        return g - base
-
-    def convert(rec: LaunchRec) -> LaunchSlot:
-        slots = []
-        for prec in rec.points:
-            gl = tuple(local(g) for g in prec.gated)
-            for i in gl:
-                gated[i] = 1
-            slot = PointSlot(prec.pt, local(prec.main), gl, prec.new_instances)
-            tpl.slot_of[slot.main] = slot
-            slots.append(slot)
-        return LaunchSlot(rec.lt, rec.part, slots)
-
     for pos, rec in enumerate(log.top):
-        slot = convert(rec)
+        slot = _launch_slot(tpl, rec, base, gated)
         tpl.top.append(slot)
         for ps in slot.points:
             tpl.top_of[ps.main] = pos
     for g_inner, recs in log.children.items():
-        inner = local(g_inner)
-        launches = [convert(r) for r in recs]
+        inner = g_inner - base
+        launches = [_launch_slot(tpl, r, base, gated) for r in recs]
         tpl.children[inner] = launches
         count = 0
         for ls in launches:
@@ -149,3 +135,17 @@ def _launch_structure(tpl: PhaseTemplate, log: PhaseLog, base: int, gated: bytea
                 tpl.parent_of[ps.main] = inner
                 count += 1
         tpl.child_count[inner] = count
+
+
+def _launch_slot(tpl: PhaseTemplate, rec: LaunchRec, base: int, gated: bytearray) -> LaunchSlot:
+    """A logged launch with operation numbers local to the phase (a plain function: compiled by
+    mypyc, closures form reference cycles that only the garbage collector frees)."""
+    slots = []
+    for prec in rec.points:
+        gl = tuple(g - base for g in prec.gated)
+        for i in gl:
+            gated[i] = 1
+        slot = PointSlot(prec.pt, prec.main - base, gl, prec.new_instances)
+        tpl.slot_of[slot.main] = slot
+        slots.append(slot)
+    return LaunchSlot(rec.lt, rec.part, slots)
