@@ -334,7 +334,7 @@ def test_expert_failure_is_reported_not_fatal(monkeypatch):
     env = make("Stencil")
     env.reset()
     app = get_app("Stencil")
-    monkeypatch.setattr(type(app), "expert_mapper", lambda self: "Task * GPU; @")
+    monkeypatch.setattr(type(app), "expert_mapper", lambda self, machine=None: "Task * GPU; @")
     obs, reward, _, _, info = env.step(app.default_mapper())
     assert obs["status"] == 0 and float(obs["throughput"]) > 0
     assert reward == 0.0 and "Unrecognized character" in info["expert_error"]
