@@ -247,9 +247,14 @@ def observation_text(text: str, limit: int) -> str:
     return text[:head] + marker + (text[len(text) - tail:] if tail else "")
 
 
+_PLAIN_LEAVES = frozenset({float, int, str, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A fresh JSON-ready copy of ``value``: dataclasses and mappings become dicts with string
     keys, sequences lists, enums their value, numpy scalars Python numbers."""
+    if type(value) in _PLAIN_LEAVES:  # most calls: the numbers of the statistics
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
@@ -347,7 +352,7 @@ class MapperEnv(gym.Env[dict[str, Any], str]):
         self._expert: RunResult | None = None
         self._steps: int | None = None
         self._history: list[RunResult] = []
-        self._last: tuple[dict[str, Any], dict[str, Any]] | None = None
+        self._last: tuple[int, str, float, str, float, str] | None = None
 
         text = spaces.Text(max_length=MAX_LOG_CHARS, min_length=0, charset=TEXT_CHARSET)
         self.action_space = spaces.Text(
@@ -456,10 +461,9 @@ class MapperEnv(gym.Env[dict[str, Any], str]):
         reward = normalized if result.ok else 0.0
         truncated = self._steps >= self.budget
         info.update(self._step_info(result, normalized))
-        self._last = (
-            {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in observation.items()},
-            plain(info),
-        )
+        # what render() shows, kept apart from the observation and info the caller may mutate
+        self._last = (info["step"], info["status"], info["throughput"], info["unit"],
+                      normalized, observation["feedback"])
         return observation, float(reward), False, truncated, info
 
     def _step_info(self, result: RunResult, normalized: float) -> dict[str, Any]:
@@ -491,9 +495,9 @@ class MapperEnv(gym.Env[dict[str, Any], str]):
         if self._last is None:
             steps = "not reset" if self._steps is None else "no program evaluated yet"
             return f"{self.problem.app_name} on {self.problem.machine.name}: {steps}\n"
-        observation, info = self._last
+        step, status, throughput, unit, normalized, feedback = self._last
         return (
-            f"{self.problem.app_name} on {self.problem.machine.name}, step {info['step']}/"
-            f"{self.budget}: {info['status']}, {info['throughput']:.6g} {info['unit']}, "
-            f"normalized {info['normalized']:.4f}\n{observation['feedback']}\n"
+            f"{self.problem.app_name} on {self.problem.machine.name}, step {step}/"
+            f"{self.budget}: {status}, {throughput:.6g} {unit}, "
+            f"normalized {normalized:.4f}\n{feedback}\n"
         )
