@@ -1,7 +1,8 @@
 /*
- * What the DISTAL matmul programs (distal_2d.cc, distal_3d.cc) share: the field, block bounds,
- * the empty placement and fill/validate leaves, the DGEMM leaf body with the original's leading
- * dimensions (dimension 0's stride), the host timer and the program's output lines.
+ * What the DISTAL matmul programs (distal_2d.cc, distal_3d.cc) share: the field and the
+ * matrices, block bounds and the half/copy partitions, the empty placement and fill/validate
+ * leaves and their registration, the DGEMM leaf with the original's leading dimensions
+ * (dimension 0's stride), the final validation, the host timer and the program's output lines.
  */
 #ifndef MAPPER_GYM_APPS_DISTAL_H
 #define MAPPER_GYM_APPS_DISTAL_H
@@ -116,6 +117,100 @@ inline Legion::IndexPartition partition(Legion::Context ctx, Legion::Runtime* ru
                                              true /*perform_intersections*/, kind, color);
 }
 
+/* The n × n matrices A, B and C over one index space, with their one field "vals". */
+struct Matrices {
+  Legion::IndexSpace square;
+  Legion::LogicalRegion region[3];
+};
+
+inline const char* const kMatrixNames[3] = {"A", "B", "C"};
+
+inline Matrices create_matrices(Legion::Context ctx, Legion::Runtime* runtime, long long n) {
+  Legion::FieldSpace fs = runtime->create_field_space(ctx);
+  {
+    Legion::FieldAllocator allocator = runtime->create_field_allocator(ctx, fs);
+    allocator.allocate_field(sizeof(double), FID_VALS);
+    runtime->attach_name(fs, FID_VALS, "vals");
+  }
+  Matrices out;
+  out.square = runtime->create_index_space(ctx, Legion::Domain(rect(0, n, 0, n)));
+  for (int m = 0; m < 3; m++) {
+    out.region[m] = runtime->create_logical_region(ctx, out.square, fs);
+    runtime->attach_name(out.region[m], kMatrixNames[m]);
+  }
+  return out;
+}
+
+/* The two row halves of `region` (the models' `halves`), as partition `color` over `two`. */
+inline void make_halves(Legion::Context ctx, Legion::Runtime* runtime,
+                        Legion::LogicalRegion region, Legion::IndexSpace two, Legion::Color color) {
+  const Rect2 r = domain_of(runtime, region);
+  const Legion::coord_t mid = r.lo[0] + (r.hi[0] + 1 - r.lo[0]) / 2;
+  std::map<Legion::DomainPoint, Legion::Domain> halves;
+  halves[Legion::DomainPoint(Legion::Point<1>(0))] =
+      Legion::Domain(rect(r.lo[0], mid, r.lo[1], r.hi[1] + 1));
+  halves[Legion::DomainPoint(Legion::Point<1>(1))] =
+      Legion::Domain(rect(mid, r.hi[0] + 1, r.lo[1], r.hi[1] + 1));
+  partition(ctx, runtime, region.get_index_space(), two, halves, LEGION_DISJOINT_COMPLETE_KIND,
+            color);
+}
+
+/* Two aliased copies of the whole of `region`, as partition `color` over `two`: the two
+ * row-half leaves each read the block through their own copy, because one region shared by the
+ * points of an index launch makes Legion rendezvous their mappings, which InstanceLimit's
+ * back-pressure (holding one point back) would deadlock. */
+inline void make_shared_copies(Legion::Context ctx, Legion::Runtime* runtime,
+                               Legion::LogicalRegion region, Legion::IndexSpace two,
+                               Legion::Color color) {
+  const Legion::Domain whole(domain_of(runtime, region));
+  std::map<Legion::DomainPoint, Legion::Domain> copies;
+  copies[Legion::DomainPoint(Legion::Point<1>(0))] = whole;
+  copies[Legion::DomainPoint(Legion::Point<1>(1))] = whole;
+  partition(ctx, runtime, region.get_index_space(), two, copies, LEGION_ALIASED_COMPLETE_KIND,
+            color);
+}
+
+template <Legion::PrivilegeMode P>
+using Affine2 = Legion::FieldAccessor<P, double, 2, Legion::coord_t,
+                                      Realm::AffineAccessor<double, 2, Legion::coord_t>>;
+
+/* The DGEMM leaf (task_4) of both builds: A block (`a`, read-write or a sum reduction) += B block
+ * (requirement 1) · C block (requirement 2), extents from the requirements. */
+template <typename AccessorA>
+void dgemm_leaf(const Legion::Task* task, const std::vector<Legion::PhysicalRegion>& regions,
+                Legion::Runtime* runtime, const AccessorA& a) {
+  const Rect2 a_rect = domain_of(runtime, task->regions[0].region);
+  const Rect2 b_rect = domain_of(runtime, task->regions[1].region);
+  const Rect2 c_rect = domain_of(runtime, task->regions[2].region);
+  const Affine2<LEGION_READ_ONLY> b(regions[1], FID_VALS);
+  const Affine2<LEGION_READ_ONLY> c(regions[2], FID_VALS);
+  const blasint m = static_cast<blasint>(a_rect.hi[0] - a_rect.lo[0] + 1);
+  const blasint n = static_cast<blasint>(a_rect.hi[1] - a_rect.lo[1] + 1);
+  const blasint k = static_cast<blasint>(b_rect.hi[1] - b_rect.lo[1] + 1);
+  dgemm(m, n, k, b.ptr(b_rect.lo), leading_dimension(b), c.ptr(c_rect.lo), leading_dimension(c),
+        a.ptr(a_rect.lo), leading_dimension(a));
+}
+
+/* The final check: taco_validate over `domain` on A's tiles; a wrong entry fails the run. */
+template <int DIM>
+void validate(Legion::Context ctx, Legion::Runtime* runtime, Legion::TaskID validate_task,
+              const Legion::Rect<DIM, Legion::coord_t>& domain, Legion::LogicalPartition tiles,
+              Legion::LogicalRegion a, long long n) {
+  Legion::IndexTaskLauncher check(validate_task, Legion::Domain(domain),
+                                  Legion::UntypedBuffer(&n, sizeof(n)), Legion::ArgumentMap());
+  Legion::RegionRequirement req(tiles, 0, LEGION_READ_ONLY, LEGION_EXCLUSIVE, a);
+  req.add_field(FID_VALS);
+  check.add_region_requirement(req);
+  Legion::FutureMap results = runtime->execute_index_space(ctx, check);
+  long long bad = 0;
+  for (Legion::PointInRectIterator<DIM> p(domain); p(); p++)
+    bad += results.get_result<long long>(Legion::DomainPoint(*p));
+  if (bad != 0) {
+    std::printf("taco_validate: %lld entries of A differ from %lld\n", bad, n);
+    assertion_failed("taco_validate: A is not B * C");
+  }
+}
+
 /* The per-iteration lines and the final one of the original (apps.md §4.1), plus MAPGYM timing
  * (the sum of the timed windows). */
 class Timer {
@@ -154,6 +249,17 @@ void inner(Legion::TaskID id, const char* name) {
   registrar.add_constraint(Legion::ProcessorConstraint(Legion::Processor::LOC_PROC));
   registrar.set_inner();
   Legion::Runtime::preregister_task_variant<TASK>(registrar, name);
+}
+
+/* The tasks both builds register alike (fill, validate, the three placements), and one BLAS
+ * thread per call: Legion's processors are the parallelism (one per core). */
+inline void register_common(Legion::TaskID fill, Legion::TaskID validate_task,
+                            const Legion::TaskID (&placements)[3]) {
+  scipy_openblas_set_num_threads(1);
+  leaf<taco_fill_task>(fill, "taco_fill");
+  leaf_with_result<long long, taco_validate_task>(validate_task, "taco_validate");
+  const char* const names[3] = {"task_1", "task_2", "task_3"};
+  for (int m = 0; m < 3; m++) leaf<placement_task>(placements[m], names[m]);
 }
 
 }  // namespace distal

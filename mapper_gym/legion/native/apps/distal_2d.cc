@@ -86,23 +86,10 @@ long long k_block(const Config& c, long long i, long long j, long long s) {
 // -------------------------------------------------------------------------------------------
 // Leaf tasks
 
-template <PrivilegeMode P>
-using Affine2 = FieldAccessor<P, double, 2, coord_t, Realm::AffineAccessor<double, 2, coord_t>>;
-
 /* A_half += B_half · C_block with cblas_dgemm, row-major, no transposes. */
 void task_4_task(const Task* task, const std::vector<PhysicalRegion>& regions, Context,
                  Runtime* runtime) {
-  const Rect2 a_rect = domain_of(runtime, task->regions[0].region);
-  const Rect2 b_rect = domain_of(runtime, task->regions[1].region);
-  const Rect2 c_rect = domain_of(runtime, task->regions[2].region);
-  const Affine2<LEGION_READ_WRITE> a(regions[0], FID_VALS);
-  const Affine2<LEGION_READ_ONLY> b(regions[1], FID_VALS);
-  const Affine2<LEGION_READ_ONLY> c(regions[2], FID_VALS);
-  const blasint m = static_cast<blasint>(a_rect.hi[0] - a_rect.lo[0] + 1);
-  const blasint n = static_cast<blasint>(a_rect.hi[1] - a_rect.lo[1] + 1);
-  const blasint k = static_cast<blasint>(b_rect.hi[1] - b_rect.lo[1] + 1);
-  dgemm(m, n, k, b.ptr(b_rect.lo), leading_dimension(b), c.ptr(c_rect.lo), leading_dimension(c),
-        a.ptr(a_rect.lo), leading_dimension(a));
+  dgemm_leaf(task, regions, runtime, Affine2<LEGION_READ_WRITE>(regions[0], FID_VALS));
 }
 
 // -------------------------------------------------------------------------------------------
@@ -119,9 +106,7 @@ void task_5_task(const Task* task, const std::vector<PhysicalRegion>&, Context c
       runtime->get_logical_partition_by_color(ctx, a_tile, PART_HALVES);
   const LogicalPartition b_halves =
       runtime->get_logical_partition_by_color(ctx, b_block, PART_HALVES);
-  // Both halves read the whole C block, each through its own (aliased) copy of the block's
-  // region: one region shared by the points of an index launch makes Legion rendezvous their
-  // mappings, which InstanceLimit's back-pressure (holding one point back) would deadlock.
+  // Both halves read the whole C block, each through its own copy (make_shared_copies).
   const LogicalPartition c_shared =
       runtime->get_logical_partition_by_color(ctx, c_block, PART_SHARED);
   IndexTaskLauncher launcher(TASK_4, Domain(Rect<1, coord_t>(0, 1)), UntypedBuffer(),
@@ -177,17 +162,6 @@ void task_6_task(const Task* task, const std::vector<PhysicalRegion>&, Context c
 // -------------------------------------------------------------------------------------------
 // Top level
 
-/* The two row halves of `region` (the models' `halves`), as partition PART_HALVES. */
-void make_halves(Context ctx, Runtime* runtime, LogicalRegion region, IndexSpace two) {
-  const Rect2 r = domain_of(runtime, region);
-  const coord_t mid = r.lo[0] + (r.hi[0] + 1 - r.lo[0]) / 2;
-  std::map<DomainPoint, Domain> halves;
-  halves[DomainPoint(Point<1>(0))] = Domain(rect(r.lo[0], mid, r.lo[1], r.hi[1] + 1));
-  halves[DomainPoint(Point<1>(1))] = Domain(rect(mid, r.hi[0] + 1, r.lo[1], r.hi[1] + 1));
-  partition(ctx, runtime, region.get_index_space(), two, halves, LEGION_DISJOINT_COMPLETE_KIND,
-            PART_HALVES);
-}
-
 void top_level_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx,
                     Runtime* runtime) {
   Options options;
@@ -202,19 +176,9 @@ void top_level_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx
   }
   const long long n = config.n, gx = config.gx, gy = config.gy;
 
-  FieldSpace fs = runtime->create_field_space(ctx);
-  {
-    FieldAllocator allocator = runtime->create_field_allocator(ctx, fs);
-    allocator.allocate_field(sizeof(double), FID_VALS);
-    runtime->attach_name(fs, FID_VALS, "vals");
-  }
-  IndexSpace square = runtime->create_index_space(ctx, Domain(rect(0, n, 0, n)));
-  LogicalRegion matrices[3];
-  const char* names[3] = {"A", "B", "C"};
-  for (int m = 0; m < 3; m++) {
-    matrices[m] = runtime->create_logical_region(ctx, square, fs);
-    runtime->attach_name(matrices[m], names[m]);
-  }
+  const Matrices created = create_matrices(ctx, runtime, n);
+  const IndexSpace square = created.square;
+  const LogicalRegion* matrices = created.region;
   const LogicalRegion A = matrices[0], B = matrices[1], C = matrices[2];
 
   const Rect<2, coord_t> grid_rect(Point2(0, 0), Point2(gx - 1, gy - 1));
@@ -236,7 +200,7 @@ void top_level_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx
     IndexPartition ip = partition(ctx, runtime, square, grid, tiles,
                                   LEGION_DISJOINT_COMPLETE_KIND);
     tile_parts[m] = runtime->get_logical_partition(ctx, matrices[m], ip);
-    runtime->attach_name(tile_parts[m], (std::string("tiles_") + names[m]).c_str());
+    runtime->attach_name(tile_parts[m], (std::string("tiles_") + kMatrixNames[m]).c_str());
   }
   // Row panels of B and column panels of C, one per grid point (aliased: the points of a row
   // share their panel of B), each cut into the gx k blocks; B's blocks into row halves too.
@@ -266,22 +230,16 @@ void top_level_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx
     const LogicalPartition c_blocks_lp =
         runtime->get_logical_partition_by_color(ctx, c_panel, PART_K_BLOCKS);
     for (long long kb = 0; kb < gx; kb++) {
-      make_halves(ctx, runtime,
-                  runtime->get_logical_subregion_by_color(ctx, b_blocks_lp,
-                                                          DomainPoint(Point<1>(kb))),
-                  two);
-      const LogicalRegion c_block =
-          runtime->get_logical_subregion_by_color(ctx, c_blocks_lp, DomainPoint(Point<1>(kb)));
-      const Domain whole = runtime->get_index_space_domain(c_block.get_index_space());
-      std::map<DomainPoint, Domain> copies;
-      copies[DomainPoint(Point<1>(0))] = whole;
-      copies[DomainPoint(Point<1>(1))] = whole;
-      partition(ctx, runtime, c_block.get_index_space(), two, copies,
-                LEGION_ALIASED_COMPLETE_KIND, PART_SHARED);
+      const DomainPoint color{Point<1>(kb)};
+      make_halves(ctx, runtime, runtime->get_logical_subregion_by_color(ctx, b_blocks_lp, color),
+                  two, PART_HALVES);
+      make_shared_copies(ctx, runtime,
+                         runtime->get_logical_subregion_by_color(ctx, c_blocks_lp, color), two,
+                         PART_SHARED);
     }
     make_halves(ctx, runtime,
                 runtime->get_logical_subregion_by_color(ctx, tile_parts[0], DomainPoint(*p)),
-                two);
+                two, PART_HALVES);
   }
 
   const Domain launch_domain(grid_rect);
@@ -327,31 +285,13 @@ void top_level_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx
   timer.report(n);
 
   // Validation: every entry of A is n.
-  IndexTaskLauncher check(TACO_VALIDATE_TASK, launch_domain, UntypedBuffer(&n, sizeof(n)),
-                          ArgumentMap());
-  RegionRequirement req(tile_parts[0], 0, LEGION_READ_ONLY, LEGION_EXCLUSIVE, A);
-  req.add_field(FID_VALS);
-  check.add_region_requirement(req);
-  FutureMap results = runtime->execute_index_space(ctx, check);
-  long long bad = 0;
-  for (PointInRectIterator<2> p(grid_rect); p(); p++)
-    bad += results.get_result<long long>(DomainPoint(*p));
-  if (bad != 0) {
-    std::printf("taco_validate: %lld entries of A differ from %lld\n", bad, n);
-    assertion_failed("taco_validate: A is not B * C");
-  }
+  validate(ctx, runtime, TACO_VALIDATE_TASK, grid_rect, tile_parts[0], A, n);
 }
 
 void register_distal_2d(Algorithm which) {
   algorithm = which;
-  // One BLAS thread per call: Legion's processors are the parallelism (one per core).
-  scipy_openblas_set_num_threads(1);
   top_level<top_level_task>(TOP_LEVEL_TASK, "top_level");
-  leaf<taco_fill_task>(TACO_FILL_TASK, "taco_fill");
-  leaf_with_result<long long, taco_validate_task>(TACO_VALIDATE_TASK, "taco_validate");
-  leaf<placement_task>(TASK_1, "task_1");
-  leaf<placement_task>(TASK_2, "task_2");
-  leaf<placement_task>(TASK_3, "task_3");
+  register_common(TACO_FILL_TASK, TACO_VALIDATE_TASK, {TASK_1, TASK_2, TASK_3});
   leaf<task_4_task>(TASK_4, "task_4");
   distal::inner<task_5_task>(TASK_5, "task_5");
   distal::inner<task_6_task>(TASK_6, "task_6");

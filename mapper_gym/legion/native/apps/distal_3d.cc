@@ -71,24 +71,12 @@ struct PointArgs {
 using ReduceAccessor2 =
     ReductionAccessor<SumReduction<double>, true, 2, coord_t,
                       Realm::AffineAccessor<double, 2, coord_t>>;
-template <PrivilegeMode P>
-using Affine2 = FieldAccessor<P, double, 2, coord_t, Realm::AffineAccessor<double, 2, coord_t>>;
 
 /* Leaf: A's reduction instance += B · C with cblas_dgemm (the reduction instance starts at the
  * identity, 0). */
 void task_4_task(const Task* task, const std::vector<PhysicalRegion>& regions, Context,
                  Runtime* runtime) {
-  const Rect2 a_rect = domain_of(runtime, task->regions[0].region);
-  const Rect2 b_rect = domain_of(runtime, task->regions[1].region);
-  const Rect2 c_rect = domain_of(runtime, task->regions[2].region);
-  const ReduceAccessor2 a(regions[0], FID_VALS, kSum);
-  const Affine2<LEGION_READ_ONLY> b(regions[1], FID_VALS);
-  const Affine2<LEGION_READ_ONLY> c(regions[2], FID_VALS);
-  const blasint m = static_cast<blasint>(a_rect.hi[0] - a_rect.lo[0] + 1);
-  const blasint n = static_cast<blasint>(a_rect.hi[1] - a_rect.lo[1] + 1);
-  const blasint k = static_cast<blasint>(b_rect.hi[1] - b_rect.lo[1] + 1);
-  dgemm(m, n, k, b.ptr(b_rect.lo), leading_dimension(b), c.ptr(c_rect.lo), leading_dimension(c),
-        a.ptr(a_rect.lo), leading_dimension(a));
+  dgemm_leaf(task, regions, runtime, ReduceAccessor2(regions[0], FID_VALS, kSum));
 }
 
 /* Johnson / COSMA inner point: the leaf launch over its two row halves. */
@@ -105,8 +93,7 @@ void task_5_halves(const Task* task, Context ctx, Runtime* runtime, const PointA
   RegionRequirement rb(runtime->get_logical_partition_by_color(ctx, b, PART_HALVES), 0,
                        LEGION_READ_ONLY, LEGION_EXCLUSIVE, b);
   rb.add_field(FID_VALS);
-  // Each half reads the whole C block through its own aliased copy of the region (one region
-  // shared by the points makes Legion rendezvous their mappings; see distal_2d.cc).
+  // Each half reads the whole C block through its own copy (make_shared_copies).
   RegionRequirement rc(runtime->get_logical_partition_by_color(ctx, c, PART_SHARED), 0,
                        LEGION_READ_ONLY, LEGION_EXCLUSIVE, c);
   rc.add_field(FID_VALS);
@@ -225,19 +212,9 @@ void top_level_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx
   const bool solomonik = algorithm == Algorithm::SOLOMONIK;
   const Blocks blocks{config};
 
-  FieldSpace fs = runtime->create_field_space(ctx);
-  {
-    FieldAllocator allocator = runtime->create_field_allocator(ctx, fs);
-    allocator.allocate_field(sizeof(double), FID_VALS);
-    runtime->attach_name(fs, FID_VALS, "vals");
-  }
-  IndexSpace square = runtime->create_index_space(ctx, Domain(rect(0, n, 0, n)));
-  LogicalRegion matrices[3];
-  const char* names[3] = {"A", "B", "C"};
-  for (int m = 0; m < 3; m++) {
-    matrices[m] = runtime->create_logical_region(ctx, square, fs);
-    runtime->attach_name(matrices[m], names[m]);
-  }
+  const Matrices created = create_matrices(ctx, runtime, n);
+  const IndexSpace square = created.square;
+  const LogicalRegion* matrices = created.region;
   const LogicalRegion A = matrices[0], B = matrices[1], C = matrices[2];
   IndexSpace two = runtime->create_index_space(ctx, Domain(Rect<1, coord_t>(0, 1)));
 
@@ -265,7 +242,7 @@ void top_level_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx
     tiles[m] = runtime->get_logical_partition(
         ctx, matrices[m],
         partition(ctx, runtime, square, colors, parts, LEGION_DISJOINT_COMPLETE_KIND));
-    runtime->attach_name(tiles[m], (std::string("tiles_") + names[m]).c_str());
+    runtime->attach_name(tiles[m], (std::string("tiles_") + kMatrixNames[m]).c_str());
   }
 
   // The compute grid's blocks, one subregion per point (aliased across the reduced dimension).
@@ -307,22 +284,9 @@ void top_level_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx
                 LEGION_DISJOINT_COMPLETE_KIND, PART_CHUNKS);
       continue;
     }
-    for (LogicalRegion r : {a, b}) {
-      const Rect2 whole = domain_of(runtime, r);
-      const coord_t mid = whole.lo[0] + (whole.hi[0] + 1 - whole.lo[0]) / 2;
-      std::map<DomainPoint, Domain> halves;
-      halves[DomainPoint(Point<1>(0))] =
-          Domain(rect(whole.lo[0], mid, whole.lo[1], whole.hi[1] + 1));
-      halves[DomainPoint(Point<1>(1))] =
-          Domain(rect(mid, whole.hi[0] + 1, whole.lo[1], whole.hi[1] + 1));
-      partition(ctx, runtime, r.get_index_space(), two, halves, LEGION_DISJOINT_COMPLETE_KIND,
-                PART_HALVES);
-    }
-    std::map<DomainPoint, Domain> copies;
-    copies[DomainPoint(Point<1>(0))] = Domain(domain_of(runtime, c));
-    copies[DomainPoint(Point<1>(1))] = Domain(domain_of(runtime, c));
-    partition(ctx, runtime, c.get_index_space(), two, copies, LEGION_ALIASED_COMPLETE_KIND,
-              PART_SHARED);
+    make_halves(ctx, runtime, a, two, PART_HALVES);
+    make_halves(ctx, runtime, b, two, PART_HALVES);
+    make_shared_copies(ctx, runtime, c, two, PART_SHARED);
   }
 
   auto tile_launch = [&](TaskID task, int m, PrivilegeMode mode, UntypedBuffer arg, int group) {
@@ -370,31 +334,13 @@ void top_level_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx
   timer.report(n);
 
   // Validation: every entry of A is n.
-  IndexTaskLauncher check(TACO_VALIDATE_TASK, Domain(place[0]), UntypedBuffer(&n, sizeof(n)),
-                          ArgumentMap());
-  RegionRequirement req(tiles[0], 0, LEGION_READ_ONLY, LEGION_EXCLUSIVE, A);
-  req.add_field(FID_VALS);
-  check.add_region_requirement(req);
-  FutureMap results = runtime->execute_index_space(ctx, check);
-  long long bad = 0;
-  for (PointInRectIterator<3> p(place[0]); p(); p++)
-    bad += results.get_result<long long>(DomainPoint(*p));
-  if (bad != 0) {
-    std::printf("taco_validate: %lld entries of A differ from %lld\n", bad, n);
-    assertion_failed("taco_validate: A is not B * C");
-  }
+  validate(ctx, runtime, TACO_VALIDATE_TASK, place[0], tiles[0], A, n);
 }
 
 void register_distal_3d(Algorithm which) {
   algorithm = which;
-  // One BLAS thread per call: Legion's processors are the parallelism (one per core).
-  scipy_openblas_set_num_threads(1);
   top_level<top_level_task>(TOP_LEVEL_TASK, "top_level");
-  leaf<taco_fill_task>(TACO_FILL_TASK, "taco_fill");
-  leaf_with_result<long long, taco_validate_task>(TACO_VALIDATE_TASK, "taco_validate");
-  leaf<placement_task>(TASK_1, "task_1");
-  leaf<placement_task>(TASK_2, "task_2");
-  leaf<placement_task>(TASK_3, "task_3");
+  register_common(TACO_FILL_TASK, TACO_VALIDATE_TASK, {TASK_1, TASK_2, TASK_3});
   leaf<task_4_task>(TASK_4, "task_4");
   distal::inner<task_5_task>(TASK_5, "task_5");
 }
