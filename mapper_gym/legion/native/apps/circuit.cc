@@ -389,28 +389,6 @@ void print_summary_task(const Task* task, const std::vector<PhysicalRegion>&, Co
 
 // -------------------------------------------------------------------------------------------
 
-LogicalPartition by_domain(Context ctx, Runtime* runtime, LogicalRegion region, IndexSpace colors,
-                           const std::map<DomainPoint, Domain>& domains, PartitionKind kind,
-                           const char* name) {
-  IndexPartition ip = runtime->create_partition_by_domain(ctx, region.get_index_space(), domains,
-                                                          colors, true, kind);
-  runtime->attach_name(ip, name);
-  LogicalPartition lp = runtime->get_logical_partition(ctx, region, ip);
-  runtime->attach_name(lp, name);
-  return lp;
-}
-
-FieldSpace field_space(Context ctx, Runtime* runtime,
-                       const std::vector<std::pair<FieldID, std::pair<size_t, std::string>>>& f) {
-  FieldSpace fs = runtime->create_field_space(ctx);
-  FieldAllocator allocator = runtime->create_field_allocator(ctx, fs);
-  for (const auto& field : f) {
-    allocator.allocate_field(field.second.first, field.first);
-    runtime->attach_name(fs, field.first, field.second.second.c_str());
-  }
-  return fs;
-}
-
 void toplevel_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx,
                    Runtime* runtime) {
   const Config c = runtime->execute_task(ctx, TaskLauncher(PARSE_INPUT_TASK, UntypedBuffer()))

@@ -106,6 +106,33 @@ void top_level(Legion::TaskID id, const char* name) {
   Legion::Runtime::set_top_level_task_id(id);
 }
 
+/* A partition of `region` by explicit domains (intersections computed), with the partition and
+ * its logical partition both named `name`. */
+inline Legion::LogicalPartition by_domain(
+    Legion::Context ctx, Legion::Runtime* runtime, Legion::LogicalRegion region,
+    Legion::IndexSpace colors, const std::map<Legion::DomainPoint, Legion::Domain>& domains,
+    Legion::PartitionKind kind, const char* name) {
+  Legion::IndexPartition ip = runtime->create_partition_by_domain(
+      ctx, region.get_index_space(), domains, colors, true /*intersections*/, kind);
+  runtime->attach_name(ip, name);
+  Legion::LogicalPartition lp = runtime->get_logical_partition(ctx, region, ip);
+  runtime->attach_name(lp, name);
+  return lp;
+}
+
+/* A field space with the given (field id, (size, name)) fields. */
+inline Legion::FieldSpace field_space(
+    Legion::Context ctx, Legion::Runtime* runtime,
+    const std::vector<std::pair<Legion::FieldID, std::pair<size_t, std::string>>>& fields) {
+  Legion::FieldSpace fs = runtime->create_field_space(ctx);
+  Legion::FieldAllocator allocator = runtime->create_field_allocator(ctx, fs);
+  for (const auto& field : fields) {
+    allocator.allocate_field(field.second.first, field.first);
+    runtime->attach_name(fs, field.first, field.second.second.c_str());
+  }
+  return fs;
+}
+
 /* An application: its name on the command line and the function that registers its tasks and
  * sets its top-level task. */
 struct App {

@@ -919,28 +919,6 @@ bool continue_simulation_task(const Task* task, Regions, Context, Runtime*) {
 // ------------------------------------------------------------------------------------------
 // The top-level task
 
-FieldSpace field_space(Context ctx, Runtime* runtime,
-                       const std::vector<std::pair<FieldID, std::pair<size_t, const char*>>>& f) {
-  FieldSpace fs = runtime->create_field_space(ctx);
-  FieldAllocator allocator = runtime->create_field_allocator(ctx, fs);
-  for (const auto& field : f) {
-    allocator.allocate_field(field.second.first, field.first);
-    runtime->attach_name(fs, field.first, field.second.second);
-  }
-  return fs;
-}
-
-LogicalPartition by_domain(Context ctx, Runtime* runtime, LogicalRegion region, IndexSpace colors,
-                           const std::map<DomainPoint, Domain>& domains, PartitionKind kind,
-                           const char* name) {
-  IndexPartition ip = runtime->create_partition_by_domain(ctx, region.get_index_space(), domains,
-                                                          colors, true, kind);
-  runtime->attach_name(ip, name);
-  LogicalPartition lp = runtime->get_logical_partition(ctx, region, ip);
-  runtime->attach_name(lp, name);
-  return lp;
-}
-
 /* One region argument of a launch, split into requirements by privilege group in the model's
  * order (RO, WO, RW, RED); an argument without fields is one NO_ACCESS requirement. */
 struct Argument {

@@ -323,18 +323,6 @@ struct Layout {
 
 Rect2 empty_rect() { return Rect2(Point2(0, 0), Point2(-1, -1)); }
 
-LogicalPartition partition(Context ctx, Runtime* runtime, LogicalRegion region,
-                           IndexSpace colors, const std::map<DomainPoint, Domain>& domains,
-                           const char* name) {
-  IndexPartition ip = runtime->create_partition_by_domain(
-      ctx, region.get_index_space(), domains, colors, true /*intersections*/,
-      LEGION_DISJOINT_KIND);
-  runtime->attach_name(ip, name);
-  LogicalPartition lp = runtime->get_logical_partition(ctx, region, ip);
-  runtime->attach_name(lp, name);
-  return lp;
-}
-
 void main_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx, Runtime* runtime) {
   const Config config =
       runtime->execute_task(ctx, TaskLauncher(READ_CONFIG_TASK, UntypedBuffer()))
@@ -416,17 +404,23 @@ void main_task(const Task*, const std::vector<PhysicalRegion>&, Context ctx, Run
       }
     }
   }
-  const LogicalPartition p_private = partition(ctx, runtime, points, colors, priv, "private");
-  const LogicalPartition p_interior = partition(ctx, runtime, points, colors, inter, "interior");
-  const LogicalPartition p_exterior = partition(ctx, runtime, points, colors, exter, "exterior");
+  const LogicalPartition p_private =
+      by_domain(ctx, runtime, points, colors, priv, LEGION_DISJOINT_KIND, "private");
+  const LogicalPartition p_interior =
+      by_domain(ctx, runtime, points, colors, inter, LEGION_DISJOINT_KIND, "interior");
+  const LogicalPartition p_exterior =
+      by_domain(ctx, runtime, points, colors, exter, LEGION_DISJOINT_KIND, "exterior");
   const char* out_names[4] = {"pxm_out", "pxp_out", "pym_out", "pyp_out"};
   const char* in_names[4] = {"pxm_in", "pxp_in", "pym_in", "pyp_in"};
   LogicalPartition p_out[4], p_in[4];
   for (int s = 0; s < 4; s++) {
-    p_out[s] = partition(ctx, runtime, strips[s], colors, slots[s], out_names[s]);
-    p_in[s] = partition(ctx, runtime, strips[s], colors, inputs[s], in_names[s]);
+    p_out[s] = by_domain(ctx, runtime, strips[s], colors, slots[s], LEGION_DISJOINT_KIND,
+                         out_names[s]);
+    p_in[s] = by_domain(ctx, runtime, strips[s], colors, inputs[s], LEGION_DISJOINT_KIND,
+                        in_names[s]);
   }
-  const LogicalPartition p_times = partition(ctx, runtime, times, colors, time_slots, "p_times");
+  const LogicalPartition p_times =
+      by_domain(ctx, runtime, times, colors, time_slots, LEGION_DISJOINT_KIND, "p_times");
 
   for (LogicalRegion r : {points, xm, xp, ym, yp}) {
     runtime->fill_field<double>(ctx, r, r, FID_INPUT, config.init);
